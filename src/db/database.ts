@@ -1,0 +1,178 @@
+/**
+ * One small database interface over both dialects: bun:sqlite (embedded default) and PostgreSQL
+ * (postgres.js). SQL is written with `?` placeholders and parameters; for PostgreSQL the placeholders are
+ * rewritten to `$1…` once per statement text (cached) and the statement is prepared by postgres.js.
+ * User text only ever travels as a parameter. `orm` is the drizzle instance over the same connection for
+ * code that prefers the query builder.
+ */
+import { Database } from "bun:sqlite"
+import { mkdirSync } from "node:fs"
+import { dirname } from "node:path"
+import { type BunSQLiteDatabase, drizzle as drizzleSqlite } from "drizzle-orm/bun-sqlite"
+import { drizzle as drizzlePg, type PostgresJsDatabase } from "drizzle-orm/postgres-js"
+import postgres from "postgres"
+
+export type Dialect = "sqlite" | "postgres"
+export type Row = Record<string, unknown>
+export type Orm =
+  | { dialect: "sqlite"; db: BunSQLiteDatabase }
+  | { dialect: "postgres"; db: PostgresJsDatabase }
+
+export interface Db {
+  readonly dialect: Dialect
+  all<T = Row>(sql: string, params?: readonly unknown[]): Promise<T[]>
+  get<T = Row>(sql: string, params?: readonly unknown[]): Promise<T | undefined>
+  /** Runs a statement; resolves to the number of rows changed. */
+  run(sql: string, params?: readonly unknown[]): Promise<number>
+  /** Runs several statements separated by `;` (migrations); no parameters. */
+  exec(sql: string): Promise<void>
+  /** fn runs inside one transaction; nested calls reuse it. */
+  transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T>
+  readonly orm: Orm
+  /** Raw handles for dialect-specific needs (LISTEN/NOTIFY, PRAGMA data_version). */
+  readonly sqlite?: Database
+  readonly pg?: postgres.Sql
+  close(): Promise<void>
+}
+
+const pgSqlCache = new Map<string, string>()
+/** `?` → `$n`, skipping quoted strings and identifiers. */
+export function toPgPlaceholders(sql: string): string {
+  const cached = pgSqlCache.get(sql)
+  if (cached) return cached
+  let out = ""
+  let n = 0
+  let quote: string | null = null
+  for (let i = 0; i < sql.length; i++) {
+    const c = sql[i]
+    if (quote) {
+      if (c === quote) quote = null
+      out += c
+    } else if (c === "'" || c === '"') {
+      quote = c
+      out += c
+    } else if (c === "?") {
+      out += `$${++n}`
+    } else out += c
+  }
+  if (pgSqlCache.size < 5000) pgSqlCache.set(sql, out)
+  return out
+}
+
+type SqliteParam = string | number | bigint | boolean | null | Uint8Array
+const sqliteParams = (params: readonly unknown[]): SqliteParam[] =>
+  params.map((p) =>
+    p === undefined
+      ? null
+      : typeof p === "object" && p !== null && !(p instanceof Uint8Array)
+        ? JSON.stringify(p)
+        : (p as SqliteParam),
+  )
+
+export function openSqlite(path: string): Db {
+  if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true })
+  const raw = new Database(path, { create: true, strict: false })
+  raw.exec("PRAGMA journal_mode = WAL")
+  raw.exec("PRAGMA synchronous = NORMAL")
+  raw.exec("PRAGMA busy_timeout = 5000")
+  raw.exec("PRAGMA foreign_keys = ON")
+  const orm: Orm = { dialect: "sqlite", db: drizzleSqlite(raw) }
+  let inTx = false
+  let txChain: Promise<unknown> = Promise.resolve()
+
+  const db: Db = {
+    dialect: "sqlite",
+    sqlite: raw,
+    orm,
+    async all<T>(sql: string, params: readonly unknown[] = []) {
+      return raw.query(sql).all(...sqliteParams(params)) as T[]
+    },
+    async get<T>(sql: string, params: readonly unknown[] = []) {
+      return (raw.query(sql).get(...sqliteParams(params)) ?? undefined) as T | undefined
+    },
+    async run(sql, params = []) {
+      return raw.query(sql).run(...sqliteParams(params)).changes
+    },
+    async exec(sql) {
+      raw.exec(sql)
+    },
+    transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
+      if (inTx) return fn(db)
+      // one connection: transactions are serialised
+      const next = txChain.then(async () => {
+        raw.exec("BEGIN IMMEDIATE")
+        inTx = true
+        try {
+          const r = await fn(db)
+          raw.exec("COMMIT")
+          return r
+        } catch (e) {
+          raw.exec("ROLLBACK")
+          throw e
+        } finally {
+          inTx = false
+        }
+      })
+      txChain = next.catch(() => undefined)
+      return next
+    },
+    async close() {
+      raw.close()
+    },
+  }
+  return db
+}
+
+function wrapPg(sql: postgres.Sql | postgres.TransactionSql, root: postgres.Sql, orm: Orm): Db {
+  const db: Db = {
+    dialect: "postgres",
+    pg: root,
+    orm,
+    async all<T>(text: string, params: readonly unknown[] = []) {
+      return (await sql.unsafe(toPgPlaceholders(text), params as postgres.ParameterOrJSON<never>[], {
+        prepare: true,
+      })) as unknown as T[]
+    },
+    async get<T>(text: string, params: readonly unknown[] = []) {
+      const rows = await db.all<T>(text, params)
+      return rows[0]
+    },
+    async run(text, params = []) {
+      const r = await sql.unsafe(toPgPlaceholders(text), params as postgres.ParameterOrJSON<never>[], {
+        prepare: true,
+      })
+      return r.count
+    },
+    async exec(text) {
+      await sql.unsafe(text)
+    },
+    async transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
+      if (sql !== root) return fn(db)
+      return (await root.begin((tx) => fn(wrapPg(tx, root, orm)))) as T
+    },
+    async close() {
+      await root.end({ timeout: 5 })
+    },
+  }
+  return db
+}
+
+export function openPostgres(url: string, opts: { max?: number } = {}): Db {
+  const root = postgres(url, {
+    max: opts.max ?? 10,
+    onnotice: () => {},
+    // int8 (counts, microsecond timestamps) as JS numbers: our values stay below 2^53
+    types: {
+      bigint: { to: 20, from: [20], serialize: (x: number) => String(x), parse: (x: string) => Number(x) },
+    },
+  })
+  return wrapPg(root, root, { dialect: "postgres", db: drizzlePg(root) })
+}
+
+/** `postgres://…` → PostgreSQL; `:memory:` → throw-away SQLite; otherwise a SQLite file. */
+export function openDatabase(url: string, dataDir: string): Db {
+  if (/^postgres(ql)?:\/\//.test(url)) return openPostgres(url)
+  if (url === ":memory:") return openSqlite(":memory:")
+  if (url.startsWith("sqlite:")) return openSqlite(url.slice("sqlite:".length))
+  return openSqlite(`${dataDir}/logbook.sqlite`)
+}

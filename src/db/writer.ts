@@ -1,0 +1,214 @@
+/**
+ * The group-commit writer. Callers enqueue rows and await their commit; everything queued during one
+ * event-loop turn is written at the end of that turn in one transaction, with one multi-row INSERT per
+ * (table, columns) run. A request is answered only after its rows are committed. The queue is bounded:
+ * when full, `insert` throws WriterFullError (503 + Retry-After), never dropping accepted data. If a
+ * group fails, each operation is retried alone so one bad row fails only its own caller.
+ */
+import type { Db } from "./database"
+
+export interface InsertOp {
+  table: string
+  columns: readonly string[]
+  rows: readonly (readonly unknown[])[]
+  /** Column to return for each row (e.g. "id"); the promise resolves to those values in row order. */
+  returning?: string
+  /** SQL appended after VALUES, e.g. "ON CONFLICT DO NOTHING". Code-defined only. */
+  suffix?: string
+}
+
+export class WriterFullError extends Error {
+  constructor(readonly retryAfterSeconds = 1) {
+    super("the write queue is full; retry shortly")
+  }
+}
+
+export interface WriterStats {
+  queuedRows: number
+  flushes: number
+  rowsWritten: number
+  lastFlushRows: number
+}
+
+export interface Writer {
+  insert(op: InsertOp): Promise<unknown[]>
+  /** Arbitrary statements inside the next group transaction. */
+  run<T>(fn: (tx: Db) => Promise<T>): Promise<T>
+  /** Resolves once everything queued so far is committed. */
+  drain(): Promise<void>
+  stats(): WriterStats
+  /** Refuse new work, drain, stop. */
+  close(): Promise<void>
+}
+
+type Pending =
+  | { kind: "insert"; op: InsertOp; resolve: (v: unknown[]) => void; reject: (e: unknown) => void }
+  | {
+      kind: "run"
+      fn: (tx: Db) => Promise<unknown>
+      resolve: (v: unknown) => void
+      reject: (e: unknown) => void
+    }
+
+const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/
+
+export function createWriter(
+  db: Db,
+  opts: { maxQueuedRows: number; onFlush?: (rows: number, ms: number, queued: number) => void },
+): Writer {
+  let queue: Pending[] = []
+  let queuedRows = 0
+  let flushing = false
+  let scheduled = false
+  let closed = false
+  let drainWaiters: Array<() => void> = []
+  const stats = { flushes: 0, rowsWritten: 0, lastFlushRows: 0 }
+  const maxParams = db.dialect === "sqlite" ? 32_000 : 60_000
+
+  const schedule = () => {
+    if (scheduled || flushing) return
+    scheduled = true
+    setImmediate(flush)
+  }
+
+  async function writeInserts(tx: Db, ops: InsertOp[]): Promise<unknown[][]> {
+    // ops share table, columns, returning and suffix: one multi-row statement per chunk
+    const { table, columns, returning, suffix } = ops[0]
+    const all: (readonly unknown[])[] = []
+    for (const op of ops) for (const r of op.rows) all.push(r)
+    const perRow = columns.length
+    const chunk = Math.max(1, Math.floor(maxParams / perRow))
+    const rowPh = `(${columns.map(() => "?").join(", ")})`
+    const returned: unknown[] = []
+    for (let i = 0; i < all.length; i += chunk) {
+      const part = all.slice(i, i + chunk)
+      const sql = `INSERT INTO ${table} (${columns.join(", ")}) VALUES ${part.map(() => rowPh).join(", ")}${suffix ? ` ${suffix}` : ""}${returning ? ` RETURNING ${returning}` : ""}`
+      const params = part.flat()
+      if (returning) {
+        const rows = await tx.all<Record<string, unknown>>(sql, params)
+        for (const r of rows) returned.push(r[returning])
+      } else await tx.run(sql, params)
+    }
+    const out: unknown[][] = []
+    let at = 0
+    for (const op of ops) {
+      out.push(returning ? returned.slice(at, at + op.rows.length) : [])
+      at += op.rows.length
+    }
+    return out
+  }
+
+  const sameShape = (a: InsertOp, b: InsertOp) =>
+    a.table === b.table &&
+    a.returning === b.returning &&
+    a.suffix === b.suffix &&
+    a.columns.length === b.columns.length &&
+    a.columns.every((c, i) => c === b.columns[i])
+
+  async function writeGroup(tx: Db, batch: Pending[]): Promise<unknown[]> {
+    const results: unknown[] = new Array(batch.length)
+    let i = 0
+    while (i < batch.length) {
+      const p = batch[i]
+      if (p.kind === "run") {
+        results[i] = await p.fn(tx)
+        i++
+        continue
+      }
+      let j = i + 1
+      while (j < batch.length) {
+        const q = batch[j]
+        if (q.kind !== "insert" || !sameShape(p.op, q.op)) break
+        j++
+      }
+      const ops = batch.slice(i, j).map((x) => (x as Extract<Pending, { kind: "insert" }>).op)
+      const r = await writeInserts(tx, ops)
+      for (let k = 0; k < r.length; k++) results[i + k] = r[k]
+      i = j
+    }
+    return results
+  }
+
+  async function flush() {
+    scheduled = false
+    if (flushing) return
+    flushing = true
+    while (queue.length) {
+      const batch = queue
+      const rows = queuedRows
+      queue = []
+      queuedRows = 0
+      const started = performance.now()
+      try {
+        const results = await db.transaction((tx) => writeGroup(tx, batch))
+        for (let i = 0; i < batch.length; i++) (batch[i].resolve as (v: unknown) => void)(results[i])
+      } catch {
+        // isolate the failure: each operation in its own transaction
+        for (const p of batch) {
+          try {
+            const [r] = await db.transaction((tx) => writeGroup(tx, [p]))
+            ;(p.resolve as (v: unknown) => void)(r)
+          } catch (e) {
+            p.reject(e)
+          }
+        }
+      }
+      stats.flushes++
+      stats.rowsWritten += rows
+      stats.lastFlushRows = rows
+      opts.onFlush?.(rows, performance.now() - started, queuedRows)
+    }
+    flushing = false
+    const waiters = drainWaiters
+    drainWaiters = []
+    for (const w of waiters) w()
+  }
+
+  const admit = (rows: number) => {
+    if (closed) throw new WriterFullError(5)
+    if (queuedRows > 0 && queuedRows + rows > opts.maxQueuedRows) throw new WriterFullError(1)
+  }
+
+  return {
+    insert(op) {
+      if (
+        !IDENT.test(op.table) ||
+        !op.columns.every((c) => IDENT.test(c)) ||
+        (op.returning && !IDENT.test(op.returning))
+      )
+        return Promise.reject(new Error(`writer: bad identifier in insert into ${op.table}`))
+      if (op.rows.length === 0) return Promise.resolve([])
+      try {
+        admit(op.rows.length)
+      } catch (e) {
+        return Promise.reject(e)
+      }
+      return new Promise((resolve, reject) => {
+        queue.push({ kind: "insert", op, resolve, reject })
+        queuedRows += op.rows.length
+        schedule()
+      })
+    },
+    run<T>(fn: (tx: Db) => Promise<T>) {
+      try {
+        admit(1)
+      } catch (e) {
+        return Promise.reject(e)
+      }
+      return new Promise<T>((resolve, reject) => {
+        queue.push({ kind: "run", fn, resolve: resolve as (v: unknown) => void, reject })
+        queuedRows += 1
+        schedule()
+      })
+    },
+    drain() {
+      if (!queue.length && !flushing) return Promise.resolve()
+      return new Promise((r) => drainWaiters.push(r))
+    },
+    stats: () => ({ queuedRows, ...stats }),
+    async close() {
+      closed = true
+      while (queue.length || flushing) await new Promise<void>((r) => drainWaiters.push(r))
+    },
+  }
+}

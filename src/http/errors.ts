@@ -1,0 +1,39 @@
+/**
+ * One error shape for the native API: `{"error": {"code", "message", "details"}}` with the right status.
+ * Compatibility routes build their own bodies and never throw ApiError at the caller.
+ */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details?: unknown,
+    readonly headers?: Record<string, string>,
+  ) {
+    super(message)
+  }
+}
+
+export const badRequest = (message: string, details?: unknown) =>
+  new ApiError(400, "bad_request", message, details)
+export const unprocessable = (message: string, details?: unknown) =>
+  new ApiError(422, "validation_failed", message, details)
+export const notFound = (message = "not found") => new ApiError(404, "not_found", message)
+
+export interface ErrorBody {
+  error: { code: string; message: string; details?: unknown }
+}
+
+export function errorResponse(
+  status: number,
+  code: string,
+  message: string,
+  details?: unknown,
+  headers?: Record<string, string>,
+): Response {
+  const body: ErrorBody = { error: { code, message, ...(details === undefined ? {} : { details }) } }
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { "content-type": "application/json; charset=utf-8", ...headers },
+  })
+}

@@ -1,0 +1,269 @@
+/**
+ * The plugin contract: the one interface every plugin — built-in (plugins/<id>/plugin.ts) or drop-in
+ * file — satisfies, and the context through which it reaches the host. Every capability is optional.
+ * Plugins never import each other; they talk through the context (`ctx.changes.record`, `ctx.health`,
+ * `ctx.metrics`, `ctx.events`, `ctx.services`). The core never imports a plugin.
+ */
+import type { AnyElysia } from "elysia"
+import type { Html } from "../../views/html"
+import type { CoreConfig, SettingsOf, SettingsSpec } from "../config"
+import type { Db } from "../db/database"
+import type { Migration } from "../db/migrate"
+import type { Writer } from "../db/writer"
+import type { Logger, LogLevels } from "../log"
+
+export type Role = "read" | "ingest" | "admin"
+
+export interface Principal {
+  /** Token name, or "anonymous". */
+  name: string
+  roles: ReadonlySet<Role>
+  via: "anonymous" | "token" | "admin-token" | "session"
+  tokenId?: number
+}
+
+export interface NavEntry {
+  title: string
+  href: string
+  /** Lower comes first; core entries use 0 and 1000. */
+  order?: number
+}
+
+export interface Widget {
+  id: string
+  title: string
+  /** Fragment URL fetched with hx-get. */
+  url: string
+  /** htmx trigger, default "load, every 30s". */
+  trigger?: string
+  order?: number
+}
+
+export interface Job {
+  name: string
+  intervalMs: number
+  /** Run once right after start as well. */
+  runAtStart?: boolean
+  run(): Promise<void> | void
+}
+
+// ---- health --------------------------------------------------------------------------------------
+
+export type CheckStatus = "pass" | "warn" | "fail"
+
+/** What a check returns (or throws). Extra keys are passed through to every format. */
+export interface CheckResult {
+  /** panopticon style; `status` wins when both are given. */
+  healthy?: boolean
+  status?: CheckStatus
+  message?: string
+  observedValue?: unknown
+  observedUnit?: string
+  [extra: string]: unknown
+}
+
+export interface HealthCheck {
+  name: string
+  // biome-ignore lint/suspicious/noConfusingVoidType: a check may return nothing (= pass)
+  check(): Promise<CheckResult | void> | CheckResult | void
+  /** c2cwsgiutils level (default 1). */
+  level?: number
+  /** "live", "ready", "startup" or custom (default ["ready"]). */
+  groups?: string[]
+  /** A failing non-critical check yields "warn" (default true). */
+  critical?: boolean
+  /** Default 2000 ms. */
+  timeoutMs?: number
+  /** Reuse a result this long (default 0). */
+  cacheTtlMs?: number
+  /** Run in the background at this interval as well. */
+  intervalMs?: number
+  componentType?: "component" | "datastore" | "system"
+  /** Set by the host: "core", a plugin id, or "drop-in:<file>". */
+  source?: string
+}
+
+export interface HealthRegistry {
+  /** Throws when the name is already taken. */
+  register(check: HealthCheck, source?: string): void
+  list(): readonly HealthCheck[]
+  /** Called for each check registered from now on (and replayed for existing ones). */
+  onRegister(listener: (check: HealthCheck) => void): void
+}
+
+// ---- changes -------------------------------------------------------------------------------------
+
+export interface ChangeInput {
+  category: string
+  description: string
+  /** 1 info, 2 notice, 3 warning, 4 error, 5 critical (default 1). */
+  criticality?: number
+  /** Epoch ms (default now). */
+  timestamp?: number
+  service?: string
+  environment?: string
+  author?: string
+  url?: string
+  tags?: Record<string, string>
+}
+
+export interface ChangeRecorder {
+  /** Puts an event on the change timeline; `source` is the calling plugin's id. Resolves after commit. */
+  record(input: ChangeInput & { source: string }): Promise<void>
+}
+
+// ---- metrics -------------------------------------------------------------------------------------
+
+export type Tags = Record<string, string | number>
+
+export interface MetricsSink {
+  increment(name: string, value: number, tags?: Tags): void
+  gauge(name: string, value: number, tags?: Tags): void
+  timer(name: string, ms: number, tags?: Tags): void
+}
+
+export interface Metrics {
+  increment(name: string, tags?: Tags, value?: number): void
+  gauge(name: string, value: number, tags?: Tags): void
+  timer(name: string, ms: number, tags?: Tags): void
+  time<T>(name: string, fn: () => Promise<T> | T, tags?: Tags): Promise<T>
+  /** The metrics plugin (or a test) receives every measurement through a sink. */
+  addSink(sink: MetricsSink): void
+}
+
+// ---- events --------------------------------------------------------------------------------------
+
+/** Events between the core and plugins. Plugins add their own with `declare module`. */
+export interface LogbookEvents {
+  /** After each HTTP response: route is the template (`/api/v1/records/:id`), `_not_found` when unmatched. */
+  "http.request": { method: string; route: string; status: number; durationMs: number }
+  /** After each SQL statement (only when someone listens). */
+  "db.statement": { sql: string; durationMs: number }
+  "writer.flush": { rows: number; durationMs: number; queued: number }
+}
+
+export interface EventBus {
+  on<K extends keyof LogbookEvents>(name: K, listener: (payload: LogbookEvents[K]) => void): () => void
+  emit<K extends keyof LogbookEvents>(name: K, payload: LogbookEvents[K]): void
+  has(name: keyof LogbookEvents): boolean
+}
+
+// ---- services ------------------------------------------------------------------------------------
+
+/** Services a plugin offers to others by name. Plugins add their own with `declare module`. */
+// biome-ignore lint/suspicious/noEmptyInterface: extended by declaration merging
+export interface LogbookServices {}
+
+export interface ServiceRegistry {
+  provide<K extends keyof LogbookServices>(name: K, impl: LogbookServices[K]): void
+  get<K extends keyof LogbookServices>(name: K): LogbookServices[K] | undefined
+}
+
+// ---- UI ------------------------------------------------------------------------------------------
+
+export interface PageOptions {
+  title: string
+  body: Html
+  /** href of the nav entry to highlight. */
+  active?: string
+  status?: number
+  headers?: Record<string, string>
+}
+
+export interface Ui {
+  /** Full page inside the layout, or only `body` when htmx asks for a fragment. */
+  page(request: Request, opts: PageOptions): Promise<Response>
+  /** An HTML fragment (no layout). */
+  fragment(body: Html, init?: ResponseInit): Response
+  /** The CSRF token for forms of the current session ("" when signed out). */
+  csrfToken(request: Request): Promise<string>
+}
+
+export interface Auth {
+  /** Who is calling (resolved once per request). */
+  principal(request: Request): Promise<Principal>
+  /**
+   * An Elysia beforeHandle that refuses callers without `role`: 401 for anonymous callers, 403 for
+   * callers signed in without the role; cookie-authenticated unsafe requests also need the CSRF token.
+   */
+  need(role: Role): (c: { request: Request }) => Promise<void>
+}
+
+// ---- the context ---------------------------------------------------------------------------------
+
+export interface PluginInfo {
+  id: string
+  title: string
+  source: string
+  status: "started" | "failed"
+  error?: string
+  routes: string[]
+  checks: string[]
+}
+
+export interface PluginContext<S extends SettingsSpec = SettingsSpec> {
+  readonly pluginId: string
+  readonly config: CoreConfig
+  readonly settings: SettingsOf<S>
+  readonly db: Db
+  readonly writer: Writer
+  /** `logbook.plugin.<id>` */
+  readonly log: Logger
+  logger(name: string): Logger
+  readonly logLevels: LogLevels
+  readonly metrics: Metrics
+  readonly changes: ChangeRecorder
+  readonly health: HealthRegistry
+  readonly events: EventBus
+  readonly services: ServiceRegistry
+  readonly auth: Auth
+  readonly ui: Ui
+  /** Epoch ms (a fixed clock in tests). */
+  now(): number
+  readonly instanceId: string
+  readonly version: string
+  /** Every plugin known to the host with its state (for pages and health). */
+  plugins(): readonly PluginInfo[]
+}
+
+export interface LogbookPlugin<S extends SettingsSpec = SettingsSpec> {
+  kind?: "logbook.plugin"
+  /** Route prefix, OpenAPI tag, table prefix, logger name. */
+  id: string
+  title: string
+  description?: string
+  /** Plugins that must be set up before this one; a missing one fails this plugin. */
+  requires?: string[]
+  /** Plugins to set up before this one when present. */
+  after?: string[]
+  settings?: S
+  migrations?: Migration[]
+  nav?: NavEntry[]
+  widgets?: Widget[]
+  /** Script URLs (served by the plugin) included on every page. */
+  scripts?: string[]
+  /** Stylesheet URLs (served by the plugin) included on every page. */
+  styles?: string[]
+  /** Called for `/` with a query string: return a URL to redirect to when the query is this plugin's. */
+  claimHome?(query: URLSearchParams): string | undefined
+  /** Register providers, sinks and listeners; runs after migrations, before routes. */
+  setup?(ctx: PluginContext<S>): void | Promise<void>
+  routes?(ctx: PluginContext<S>): AnyElysia
+  checks?(ctx: PluginContext<S>): HealthCheck[]
+  jobs?(ctx: PluginContext<S>): Job[]
+  /** After every plugin's setup and routes, before the server listens. */
+  start?(ctx: PluginContext<S>): void | Promise<void>
+  /** On shutdown, before the writer drains. */
+  stop?(ctx: PluginContext<S>): void | Promise<void>
+}
+
+export function definePlugin<S extends SettingsSpec = SettingsSpec>(
+  plugin: LogbookPlugin<S>,
+): LogbookPlugin<S> {
+  return { ...plugin, kind: "logbook.plugin" }
+}
+
+export type DefinedHealthCheck = HealthCheck & { kind: "logbook.check" }
+export function defineHealthCheck(check: HealthCheck): DefinedHealthCheck {
+  return { ...check, kind: "logbook.check" }
+}
