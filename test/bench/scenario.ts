@@ -1,0 +1,39 @@
+/**
+ * The shape of a benchmark scenario. `bun run bench` (test/bench/run.ts) loads every module in
+ * test/bench/scenarios/ and runs each exported scenario against a freshly started Logbook, in the same
+ * run as the baseline (plain Bun.serve hello-world), and reports each throughput as a ratio to it.
+ */
+export interface WrkRequest {
+  method: "GET" | "POST" | "HEAD"
+  path: string
+  headers?: Record<string, string>
+  /** One body, or several rotated request by request. */
+  body?: string | string[]
+}
+
+export interface ScenarioContext {
+  baseUrl: string
+  /** Environment the Logbook under test was started with (LOGBOOK_DATA_DIR, LOGBOOK_DATABASE_URL…). */
+  env: Record<string, string>
+  dataDir: string
+}
+
+export interface BenchScenario {
+  name: string
+  /** Extra environment for the Logbook instance of this scenario (each scenario group gets its own). */
+  env?: Record<string, string>
+  /** Fill the database before measuring (through HTTP, or directly on the data dir before start: see `seed`). */
+  prepare?(ctx: ScenarioContext): Promise<void>
+  /** Runs before Logbook starts, on its (empty) data dir / database: bulk seeding without HTTP. */
+  seed?(ctx: Omit<ScenarioContext, "baseUrl">): Promise<void>
+  /** Measured with wrk. */
+  request?: WrkRequest
+  connections?: number
+  durationSeconds?: number
+  /** false: every request on a new connection (`Connection: close`). */
+  keepAlive?: boolean
+  /** A custom measurement instead of wrk: return named numbers (e.g. records_per_s). */
+  run?(ctx: ScenarioContext): Promise<Record<string, number>>
+  /** What the issue asks for, printed next to the result, e.g. { ratio: 0.35 }. */
+  target?: { ratio?: number; text?: string }
+}
