@@ -32,6 +32,8 @@ export interface Db {
   /** Raw handles for dialect-specific needs (LISTEN/NOTIFY, PRAGMA data_version). */
   readonly sqlite?: Database
   readonly pg?: postgres.Sql
+  /** Called after each statement with its text and duration (metrics); one observer, set once. */
+  observe(observer: (sql: string, durationMs: number) => void): void
   close(): Promise<void>
 }
 
@@ -79,19 +81,30 @@ export function openSqlite(path: string): Db {
   const orm: Orm = { dialect: "sqlite", db: drizzleSqlite(raw) }
   let inTx = false
   let txChain: Promise<unknown> = Promise.resolve()
+  let observer: ((sql: string, ms: number) => void) | undefined
+  const timed = <T>(sql: string, f: () => T): T => {
+    if (!observer) return f()
+    const t0 = performance.now()
+    const r = f()
+    observer(sql, performance.now() - t0)
+    return r
+  }
 
   const db: Db = {
     dialect: "sqlite",
     sqlite: raw,
     orm,
     async all<T>(sql: string, params: readonly unknown[] = []) {
-      return raw.query(sql).all(...sqliteParams(params)) as T[]
+      return timed(sql, () => raw.query(sql).all(...sqliteParams(params)) as T[])
     },
     async get<T>(sql: string, params: readonly unknown[] = []) {
-      return (raw.query(sql).get(...sqliteParams(params)) ?? undefined) as T | undefined
+      return timed(sql, () => (raw.query(sql).get(...sqliteParams(params)) ?? undefined) as T | undefined)
     },
     async run(sql, params = []) {
-      return raw.query(sql).run(...sqliteParams(params)).changes
+      return timed(sql, () => raw.query(sql).run(...sqliteParams(params)).changes)
+    },
+    observe(o) {
+      observer = o
     },
     async exec(sql) {
       raw.exec(sql)
@@ -123,32 +136,49 @@ export function openSqlite(path: string): Db {
   return db
 }
 
-function wrapPg(sql: postgres.Sql | postgres.TransactionSql, root: postgres.Sql, orm: Orm): Db {
+interface PgObserver {
+  fn?: (sql: string, ms: number) => void
+}
+
+function wrapPg(
+  sql: postgres.Sql | postgres.TransactionSql,
+  root: postgres.Sql,
+  orm: Orm,
+  obs: PgObserver,
+): Db {
   const db: Db = {
     dialect: "postgres",
     pg: root,
     orm,
     async all<T>(text: string, params: readonly unknown[] = []) {
-      return (await sql.unsafe(toPgPlaceholders(text), params as postgres.ParameterOrJSON<never>[], {
+      const t0 = obs.fn ? performance.now() : 0
+      const rows = (await sql.unsafe(toPgPlaceholders(text), params as postgres.ParameterOrJSON<never>[], {
         prepare: true,
       })) as unknown as T[]
+      obs.fn?.(text, performance.now() - t0)
+      return rows
     },
     async get<T>(text: string, params: readonly unknown[] = []) {
       const rows = await db.all<T>(text, params)
       return rows[0]
     },
     async run(text, params = []) {
+      const t0 = obs.fn ? performance.now() : 0
       const r = await sql.unsafe(toPgPlaceholders(text), params as postgres.ParameterOrJSON<never>[], {
         prepare: true,
       })
+      obs.fn?.(text, performance.now() - t0)
       return r.count
+    },
+    observe(o) {
+      obs.fn = o
     },
     async exec(text) {
       await sql.unsafe(text)
     },
     async transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
       if (sql !== root) return fn(db)
-      return (await root.begin((tx) => fn(wrapPg(tx, root, orm)))) as T
+      return (await root.begin((tx) => fn(wrapPg(tx, root, orm, obs)))) as T
     },
     async close() {
       await root.end({ timeout: 5 })
@@ -166,7 +196,7 @@ export function openPostgres(url: string, opts: { max?: number } = {}): Db {
       bigint: { to: 20, from: [20], serialize: (x: number) => String(x), parse: (x: string) => Number(x) },
     },
   })
-  return wrapPg(root, root, { dialect: "postgres", db: drizzlePg(root) })
+  return wrapPg(root, root, { dialect: "postgres", db: drizzlePg(root) }, {})
 }
 
 /** `postgres://…` → PostgreSQL; `:memory:` → throw-away SQLite; otherwise a SQLite file. */

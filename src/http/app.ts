@@ -36,6 +36,7 @@ export function createUi(host: Host): Ui {
         ...opts.headers,
       }
       if (partial) return new Response(opts.body.value, { status: opts.status ?? 200, headers })
+      const t0 = performance.now()
       const principal = await host.auth.principal(request)
       const page = layout({
         title: opts.title,
@@ -48,6 +49,8 @@ export function createUi(host: Host): Ui {
         styles: host.styles(),
         version: VERSION,
       })
+      if (host.events.has("ui.render"))
+        host.events.emit("ui.render", { title: opts.title, durationMs: performance.now() - t0 })
       return new Response(page.value, { status: opts.status ?? 200, headers })
     },
     fragment(body: Html, init?: ResponseInit) {
@@ -109,7 +112,11 @@ export function createApp(host: Host): App {
       const status = typeof set.status === "number" && set.status >= 400 ? set.status : 500
       if (status >= 500) {
         log.error("unhandled error", { error, path })
-        host.events.emit("http.error" as never, { error, request } as never)
+        host.events.emit("http.error", {
+          error,
+          request,
+          requestId: requestScope.getStore()?.requestId ?? "",
+        })
         return errorResponse(500, "internal", "internal error; see the server log for this request id")
       }
       return errorResponse(status, "error", (error as Error)?.message ?? "error")

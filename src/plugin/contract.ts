@@ -107,9 +107,34 @@ export interface ChangeInput {
   tags?: Record<string, string>
 }
 
-export interface ChangeRecorder {
-  /** Puts an event on the change timeline; `source` is the calling plugin's id. Resolves after commit. */
+/** A stored change event, as every plugin sees it. */
+export interface ChangeEvent {
+  id: number
+  /** Epoch ms. */
+  timestamp: number
+  /** 1–5, or null when unknown (old clients may send null). */
+  criticality: number | null
+  category: string | null
+  description: string | null
+  /** "api" for events posted over HTTP, else the id of the plugin that recorded it. */
+  source: string
+  service: string | null
+  environment: string | null
+  author: string | null
+  url: string | null
+  tags: Record<string, string>
+}
+
+/** The change timeline, provided by the changes plugin as service "changes" and reached via ctx.changes. */
+export interface ChangeTimeline {
+  /** Puts an event on the change timeline. Resolves after commit. */
   record(input: ChangeInput & { source: string }): Promise<void>
+  /** Events with from ≤ timestamp ≤ to (epoch ms), newest first. */
+  between(
+    fromMs: number,
+    toMs: number,
+    opts?: { limit?: number; minCriticality?: number },
+  ): Promise<ChangeEvent[]>
 }
 
 // ---- metrics -------------------------------------------------------------------------------------
@@ -140,6 +165,10 @@ export interface LogbookEvents {
   /** After each SQL statement (only when someone listens). */
   "db.statement": { sql: string; durationMs: number }
   "writer.flush": { rows: number; durationMs: number; queued: number }
+  /** A page or fragment rendered by ctx.ui.page (layout included). */
+  "ui.render": { title: string; durationMs: number }
+  /** An unexpected error while handling a request (Sentry and metrics listen). */
+  "http.error": { error: unknown; request: Request; requestId: string }
 }
 
 export interface EventBus {
@@ -151,8 +180,23 @@ export interface EventBus {
 // ---- services ------------------------------------------------------------------------------------
 
 /** Services a plugin offers to others by name. Plugins add their own with `declare module`. */
-// biome-ignore lint/suspicious/noEmptyInterface: extended by declaration merging
-export interface LogbookServices {}
+export interface CheckOutcome {
+  name: string
+  status: CheckStatus
+  message: string
+  durationMs: number
+}
+
+/**
+ * Services a plugin offers to others by name. The core names the ones it relies on (it never imports
+ * their implementation); plugins may add their own with `declare module`.
+ */
+export interface LogbookServices {
+  /** The change timeline (changes plugin). */
+  changes: ChangeTimeline
+  /** Runs health checks (health plugin); `logbook check` uses it when present. */
+  health: { runAll(opts?: { group?: string }): Promise<CheckOutcome[]> }
+}
 
 export interface ServiceRegistry {
   provide<K extends keyof LogbookServices>(name: K, impl: LogbookServices[K]): void
@@ -212,7 +256,11 @@ export interface PluginContext<S extends SettingsSpec = SettingsSpec> {
   logger(name: string): Logger
   readonly logLevels: LogLevels
   readonly metrics: Metrics
-  readonly changes: ChangeRecorder
+  /** Record on / read from the change timeline; `source` defaults to this plugin's id. No-op without the changes plugin. */
+  readonly changes: {
+    record(input: ChangeInput & { source?: string }): Promise<void>
+    between: ChangeTimeline["between"]
+  }
   readonly health: HealthRegistry
   readonly events: EventBus
   readonly services: ServiceRegistry

@@ -15,7 +15,7 @@ import { type AuthService, createAuth, sessionSecret } from "../http/auth"
 import { createLogging, type Logging } from "../log"
 import { VERSION } from "../version"
 import type {
-  ChangeRecorder,
+  ChangeTimeline,
   EventBus,
   HealthRegistry,
   Job,
@@ -201,12 +201,13 @@ export async function createHost(opts: HostOptions): Promise<Host> {
   const health = createHealthRegistry()
   const services = createServiceRegistry()
   const changeLog = logging.logger("logbook.changes")
-  const changes: ChangeRecorder = {
+  const changes: ChangeTimeline = {
     async record(input) {
-      const impl = services.get("changes" as never) as ChangeRecorder | undefined
+      const impl = services.get("changes")
       if (impl) return impl.record(input)
       changeLog.info("change (no changes plugin to store it)", { ...input })
     },
+    between: async (from, to, o) => (await services.get("changes")?.between(from, to, o)) ?? [],
   }
 
   const mounted: MountedPlugin[] = []
@@ -251,7 +252,10 @@ export async function createHost(opts: HostOptions): Promise<Host> {
     logger: (name) => logging.logger(name),
     logLevels: logging.levels,
     metrics,
-    changes: { record: (input) => changes.record({ ...input, source: input.source ?? plugin.id }) },
+    changes: {
+      record: (input) => changes.record({ ...input, source: input.source ?? plugin.id }),
+      between: changes.between,
+    },
     health: {
       register: (check, source) => health.register(check, source ?? plugin.id),
       list: health.list,
