@@ -79,7 +79,7 @@ export function createApp(host: Host): App {
   const corsOrigins = new Set(host.config.corsOrigins)
   const anyOrigin = corsOrigins.has("*")
 
-  const elysia = new Elysia({ normalize: true })
+  const elysia = new Elysia({ normalize: true, strictPath: true })
     .onBeforeHandle({ as: "global" }, ({ request, route }) => {
       routeOf.set(request, route)
     })
