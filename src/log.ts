@@ -26,6 +26,8 @@ export const LEVEL_NAMES = Object.keys(LEVELS) as LevelName[]
 
 export interface RequestScope {
   requestId: string
+  /** Layout render time of this request (set by ui.page; read for Server-Timing and metrics). */
+  renderMs?: number
 }
 export const requestScope = new AsyncLocalStorage<RequestScope>()
 

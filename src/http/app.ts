@@ -49,8 +49,11 @@ export function createUi(host: Host): Ui {
         styles: host.styles(),
         version: VERSION,
       })
+      const renderMs = performance.now() - t0
+      const scope = requestScope.getStore()
+      if (scope) scope.renderMs = (scope.renderMs ?? 0) + renderMs
       if (host.events.has("ui.render"))
-        host.events.emit("ui.render", { title: opts.title, durationMs: performance.now() - t0 })
+        host.events.emit("ui.render", { title: opts.title, durationMs: renderMs })
       return new Response(page.value, { status: opts.status ?? 200, headers })
     },
     fragment(body: Html, init?: ResponseInit) {
@@ -191,7 +194,11 @@ export function createApp(host: Host): App {
     try {
       const h = response.headers
       h.set("x-request-id", requestId)
-      h.set("server-timing", `route;desc="${routeName(route)}";dur=${ms.toFixed(2)}`)
+      const render = requestScope.getStore()?.renderMs
+      h.set(
+        "server-timing",
+        `route;desc="${routeName(route)}";dur=${ms.toFixed(2)}${render === undefined ? "" : `, render;dur=${render.toFixed(2)}`}`,
+      )
       if (corsAllowed) {
         h.set("access-control-allow-origin", anyOrigin ? "*" : (origin as string))
         h.set("access-control-expose-headers", "X-Request-ID, X-Record-Count, X-Record-Group, Retry-After")
@@ -206,6 +213,7 @@ export function createApp(host: Host): App {
         route,
         status: response.status,
         durationMs: ms,
+        renderMs: requestScope.getStore()?.renderMs,
       })
     return response
   }

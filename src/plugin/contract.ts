@@ -161,7 +161,7 @@ export interface Metrics {
 /** Events between the core and plugins. Plugins add their own with `declare module`. */
 export interface LogbookEvents {
   /** After each HTTP response: route is the template (`/api/v1/records/:id`), `_not_found` when unmatched. */
-  "http.request": { method: string; route: string; status: number; durationMs: number }
+  "http.request": { method: string; route: string; status: number; durationMs: number; renderMs?: number }
   /** After each SQL statement (only when someone listens). */
   "db.statement": { sql: string; durationMs: number }
   "writer.flush": { rows: number; durationMs: number; queued: number }
