@@ -1,0 +1,249 @@
+/**
+ * The compiled binary (issue 2, item 12): `dist/logbook` runs from an empty directory with no source tree
+ * next to it, serves pages, embedded assets and OpenAPI, has every built-in plugin inside, loads a drop-in
+ * `.ts` file from its plugins.d/ (which imports the virtual module "logbook"), reports a throwing drop-in
+ * without failing, runs `migrate` and `token create`, and exits 0 on SIGTERM.
+ *
+ * The binary is built into a temp directory (a few seconds) unless LOGBOOK_BINARY names one already built
+ * (`.ci/run` builds first). Only a build that cannot finish in BUILD_TIMEOUT_MS skips the tests; a build
+ * that fails is a failure.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test"
+import builtins from "logbook:builtin-plugins"
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join, resolve } from "node:path"
+import pkg from "../package.json" with { type: "json" }
+import { freePort, type Running, startLogbook, waitFor } from "./bench/process"
+import { PG_URL, testDatabase } from "./support"
+
+const ROOT = resolve(import.meta.dir, "..")
+const BUILD_TIMEOUT_MS = 120_000
+const work = mkdtempSync(join(tmpdir(), "logbook-binary-"))
+
+interface Built {
+  path?: string
+  skipped?: string
+  failed?: string
+}
+
+async function obtainBinary(): Promise<Built> {
+  const given = process.env.LOGBOOK_BINARY
+  if (given)
+    return existsSync(given) ? { path: resolve(given) } : { failed: `LOGBOOK_BINARY=${given} does not exist` }
+  const outfile = join(work, "build", "logbook")
+  const proc = Bun.spawn([process.execPath, "scripts/build.ts", "--outfile", outfile], {
+    cwd: ROOT,
+    stdin: "ignore",
+    stdout: "pipe",
+    stderr: "pipe",
+    timeout: BUILD_TIMEOUT_MS,
+    killSignal: "SIGKILL",
+  })
+  const [out, err, code] = await Promise.all([
+    new Response(proc.stdout).text(),
+    new Response(proc.stderr).text(),
+    proc.exited,
+  ])
+  if (proc.signalCode === "SIGKILL")
+    return { skipped: `the binary could not be built within ${BUILD_TIMEOUT_MS / 1000} s` }
+  if (code !== 0) return { failed: `scripts/build.ts exited ${code}\n${out}\n${err}` }
+  return { path: outfile }
+}
+
+const built = await obtainBinary()
+if (built.skipped) console.warn(`test/binary.test.ts: SKIPPED — ${built.skipped}`)
+
+// An empty directory: the binary, its plugins.d/ with drop-ins, its data dir. No source tree.
+const home = join(work, "home")
+const binary = join(home, "logbook")
+const dataDir = join(home, "data")
+
+const HELLO_DROPIN = `import { defineHealthCheck, definePlugin, Elysia } from "logbook"
+
+export const ping = defineHealthCheck({
+  name: "dropin-ping",
+  timeoutMs: 1000,
+  async check() {
+    return { healthy: true, queued_jobs: 3 }
+  },
+})
+
+export default definePlugin({
+  id: "hello-dropin",
+  title: "Hello drop-in",
+  routes: () => new Elysia().get("/api/v1/hello-dropin", () => ({ hello: "from a drop-in" })),
+})
+`
+
+const THROWING_DROPIN = `throw new Error("this drop-in fails on purpose")\n`
+
+let env: Record<string, string>
+let dropDb: (() => Promise<void>) | undefined
+let server: Running | undefined
+
+function run(args: string[], extraEnv: Record<string, string> = {}) {
+  const r = Bun.spawnSync([binary, ...args], {
+    cwd: home,
+    env: { ...env, ...extraEnv },
+    stdin: "ignore",
+    timeout: 30_000,
+  })
+  return { code: r.exitCode, stdout: r.stdout.toString(), stderr: r.stderr.toString() }
+}
+
+describe.skipIf(Boolean(built.skipped))("compiled binary", () => {
+  beforeAll(async () => {
+    if (built.failed) throw new Error(built.failed)
+    mkdirSync(join(home, "plugins.d"), { recursive: true })
+    copyFileSync(built.path as string, binary)
+    writeFileSync(join(home, "plugins.d", "hello.ts"), HELLO_DROPIN)
+    writeFileSync(join(home, "plugins.d", "broken.ts"), THROWING_DROPIN)
+    env = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: home, LOGBOOK_DATA_DIR: dataDir }
+    if (PG_URL) {
+      // the binary speaks to its own fresh schema on the test PostgreSQL
+      const pg = await testDatabase()
+      await pg.db.close()
+      env.LOGBOOK_DATABASE_URL = pg.url
+      dropDb = pg.drop
+    }
+  })
+
+  afterAll(async () => {
+    await server?.stop().catch(() => {})
+    await dropDb?.()
+    rmSync(work, { recursive: true, force: true })
+  })
+
+  test("--version and --help", () => {
+    const v = run(["--version"])
+    expect(v.code).toBe(0)
+    expect(v.stdout.trim()).toBe(pkg.version)
+    const h = run(["--help"])
+    expect(h.code).toBe(0)
+    for (const cmd of ["serve", "migrate", "token create", "--version"]) expect(h.stdout).toContain(cmd)
+  })
+
+  test("an unknown command exits non-zero with the help", () => {
+    const r = run(["frobnicate"])
+    expect(r.code).toBe(2)
+    expect(r.stderr).toContain("unknown command")
+  })
+
+  test("migrate and token create work from the binary", () => {
+    const m = run(["migrate"])
+    expect(m.code, m.stderr).toBe(0)
+    expect(m.stdout).toContain("up to date")
+    if (!PG_URL) expect(existsSync(dataDir)).toBe(true)
+    const t = run(["token", "create", "--name", "binary-test", "--role", "admin"])
+    expect(t.code).toBe(0)
+    expect(t.stdout.trim()).toMatch(/^\S{20,}$/)
+    const l = run(["token", "list"])
+    expect(l.code).toBe(0)
+    expect(l.stdout).toContain("binary-test")
+  })
+
+  test("serves from an empty directory with built-ins, assets, OpenAPI and drop-ins", async () => {
+    server = await startLogbook({ cmd: [binary, "serve"], cwd: home, env, port: freePort() })
+    const get = (path: string) => fetch(`${server!.baseUrl}${path}`)
+
+    const home_ = await get("/")
+    expect(home_.status).toBe(200)
+    expect(await home_.text()).toContain("/assets/htmx.min.js")
+
+    // `with { type: "file" }` assets are embedded: byte-identical to the package files
+    for (const [path, file] of [
+      ["/assets/htmx.min.js", "node_modules/htmx.org/dist/htmx.min.js"],
+      ["/assets/ext/hx-sse.min.js", "node_modules/htmx.org/dist/ext/hx-sse.min.js"],
+      ["/assets/swagger-ui-bundle.js", "node_modules/swagger-ui-dist/swagger-ui-bundle.js"],
+      ["/assets/swagger-ui.css", "node_modules/swagger-ui-dist/swagger-ui.css"],
+      ["/assets/app.css", "views/assets/app.css"],
+      ["/assets/app.js", "views/assets/app.js"],
+    ]) {
+      const r = await get(path)
+      expect(r.status, path).toBe(200)
+      expect(Bun.hash(await r.arrayBuffer()), path).toBe(
+        Bun.hash(await Bun.file(join(ROOT, file)).arrayBuffer()),
+      )
+    }
+
+    const ui = await get("/openapi")
+    expect(ui.status).toBe(200)
+    const uiHtml = await ui.text()
+    expect(uiHtml).toContain("/assets/swagger-ui-bundle.js")
+    expect(uiHtml).not.toMatch(/(src|href)=["']https?:\/\//)
+    const spec = await get("/openapi/json")
+    expect(spec.status).toBe(200)
+    const doc = (await spec.json()) as { openapi: string; paths: Record<string, unknown> }
+    expect(doc.openapi).toMatch(/^3\.1\./)
+    expect(Object.keys(doc.paths)).toContain("/api/v1/hello-dropin")
+
+    // the drop-in plugin's route answers (it imported Elysia and definePlugin from "logbook")
+    const hello = await get("/api/v1/hello-dropin")
+    expect(hello.status).toBe(200)
+    expect(await hello.json()).toEqual({ hello: "from a drop-in" })
+
+    // the `with { type: "text" }` declarations are embedded too
+    const types = run(["types", join(work, "types")])
+    expect(types.code).toBe(0)
+    expect(await Bun.file(join(work, "types", "logbook.d.ts")).text()).toBe(
+      await Bun.file(join(ROOT, "src/plugin/logbook.d.ts")).text(),
+    )
+  })
+
+  test("the plugins page lists every built-in plugin, the drop-ins and the broken one", async () => {
+    const page = await (await fetch(`${server!.baseUrl}/ui/plugins`)).text()
+    for (const { plugin } of builtins) expect(page).toContain(`data-plugin="${plugin.id}"`)
+    expect(page).toContain(`data-plugin="hello-dropin"`)
+    expect(page).toContain("drop-in:hello.ts")
+    expect(page).toContain("dropin-ping")
+    // the throwing drop-in is reported (page + log) and the server runs anyway
+    expect(page).toContain("drop-in:broken.ts")
+    expect(page).toContain("this drop-in fails on purpose")
+    expect(server!.output()).toContain("this drop-in fails on purpose")
+  })
+
+  test.if(builtins.some((b) => b.plugin.id === "health"))("the drop-in check is on /health", async () => {
+    const body = await (await fetch(`${server!.baseUrl}/health`)).text()
+    expect(body).toContain("dropin-ping")
+  })
+
+  test("a token created by the CLI signs in to the running binary", async () => {
+    const t = run(["token", "create", "--name", "signin", "--role", "read"])
+    expect(t.code).toBe(0)
+    const r = await fetch(`${server!.baseUrl}/ui/signin`, {
+      method: "POST",
+      body: new URLSearchParams({ token: t.stdout.trim(), next: "/" }),
+      redirect: "manual",
+    })
+    expect(r.status).toBe(303)
+    expect(r.headers.get("set-cookie")).toBeTruthy()
+  })
+
+  test("SIGTERM exits 0", async () => {
+    const code = await server!.stop()
+    expect(code).toBe(0)
+    expect(server!.output()).toContain('"stopped"')
+    server = undefined
+  })
+
+  test("LOGBOOK_STRICT_PLUGINS=1 makes the broken drop-in fatal", async () => {
+    const proc = Bun.spawn([binary, "serve"], {
+      cwd: home,
+      env: { ...env, LOGBOOK_PORT: String(freePort()), LOGBOOK_STRICT_PLUGINS: "1" },
+      stdin: "ignore",
+      stdout: "pipe",
+      stderr: "pipe",
+    })
+    const code = await waitFor(
+      "the strict binary to exit",
+      () => (proc.exitCode === null ? undefined : proc.exitCode),
+      15_000,
+    )
+    if (proc.exitCode === null) proc.kill("SIGKILL")
+    expect(code).not.toBe(0)
+    expect((await new Response(proc.stderr).text()) + (await new Response(proc.stdout).text())).toContain(
+      "this drop-in fails on purpose",
+    )
+  })
+})
