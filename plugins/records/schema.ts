@@ -1,0 +1,67 @@
+/**
+ * Storage of log records: one row per record, timestamps as integer microseconds UTC (computed once at
+ * ingestion, rendered the same everywhere), the Python-side details in `logrec` (JSON: data/meta/error).
+ *
+ * Indexes serve the reads we promise to keep fast on millions of rows:
+ * - (ts DESC, id DESC, level): newest-first pages with a stable tie-break, and histograms as an
+ *   index-only scan (level is in the index);
+ * - (name, ts): logger-prefix filters (names compare byte-wise: `COLLATE "C"` on PostgreSQL, BINARY on
+ *   SQLite, so a prefix is an index range on both);
+ * - (level, ts): "warnings and above in this window";
+ * - full text over `message`: SQLite FTS5 external-content table kept in sync by triggers; PostgreSQL a
+ *   generated `tsvector` column ('simple' configuration: log text is not natural language, no stemming)
+ *   with a GIN index.
+ * AUTOINCREMENT on SQLite: ids are never reused after retention, so permalinks and the month-long
+ * Cache-Control of GET /api/v1/record/{id} stay truthful.
+ */
+import type { Migration } from "../../src/db/migrate"
+
+export const RECORDS_TABLE = "records_records"
+export const RECORD_COLUMNS = ["ts", "level", "name", "message", "logrec"] as const
+
+export const migrations: Migration[] = [
+  {
+    id: "records/001_records",
+    sqlite: `
+CREATE TABLE records_records (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  ts INTEGER NOT NULL,
+  level INTEGER NOT NULL,
+  name TEXT NOT NULL,
+  message TEXT NOT NULL,
+  logrec TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX records_records_ts ON records_records (ts DESC, id DESC, level);
+CREATE INDEX records_records_name_ts ON records_records (name, ts);
+CREATE INDEX records_records_level_ts ON records_records (level, ts);
+CREATE VIRTUAL TABLE records_fts USING fts5(
+  message, content='records_records', content_rowid='id', tokenize='unicode61 remove_diacritics 2'
+);
+CREATE TRIGGER records_records_ai AFTER INSERT ON records_records BEGIN
+  INSERT INTO records_fts (rowid, message) VALUES (new.id, new.message);
+END;
+CREATE TRIGGER records_records_ad AFTER DELETE ON records_records BEGIN
+  INSERT INTO records_fts (records_fts, rowid, message) VALUES ('delete', old.id, old.message);
+END;
+CREATE TRIGGER records_records_au AFTER UPDATE OF message ON records_records BEGIN
+  INSERT INTO records_fts (records_fts, rowid, message) VALUES ('delete', old.id, old.message);
+  INSERT INTO records_fts (rowid, message) VALUES (new.id, new.message);
+END;
+`,
+    postgres: `
+CREATE TABLE records_records (
+  id BIGSERIAL PRIMARY KEY,
+  ts BIGINT NOT NULL,
+  level INTEGER NOT NULL,
+  name TEXT COLLATE "C" NOT NULL,
+  message TEXT NOT NULL,
+  logrec JSONB NOT NULL DEFAULT '{}'::jsonb,
+  message_tsv TSVECTOR GENERATED ALWAYS AS (to_tsvector('simple', message)) STORED
+);
+CREATE INDEX records_records_ts ON records_records (ts DESC, id DESC) INCLUDE (level);
+CREATE INDEX records_records_name_ts ON records_records (name, ts);
+CREATE INDEX records_records_level_ts ON records_records (level, ts);
+CREATE INDEX records_records_fts ON records_records USING GIN (message_tsv);
+`,
+  },
+]

@@ -1,0 +1,286 @@
+/**
+ * Records: plain functions over the database (no HTTP, no Elysia), shared by the Chronologer surface,
+ * the native API, the UI and the jobs.
+ *
+ * New-record notification (for the live tail): after every committed ingestion this module emits
+ * `ctx.events.emit("records.ingested", { ids, count })` — the event is declared below on LogbookEvents.
+ * Subscribe with `ctx.events.on("records.ingested", ({ ids }) => …)` and read the rows with
+ * `search(db, { afterId, … })` or `getRecord`. Listeners run synchronously after commit; keep them short.
+ *
+ * Times are integer microseconds since the epoch (UTC) everywhere in this module. Lists are newest first
+ * (`ts DESC, id DESC`).
+ */
+import type { Db } from "../../src/db/database"
+import type { PluginContext } from "../../src/plugin/contract"
+import { levelName } from "./levels"
+import { compileQuery, SearchError } from "./query"
+import { RECORD_COLUMNS, RECORDS_TABLE } from "./schema"
+
+export { levelName, levelNumber, parseLevel } from "./levels"
+export { SearchError } from "./query"
+
+declare module "../../src/plugin/contract" {
+  interface LogbookEvents {
+    /** Records committed by any ingestion path (ids in insertion order). */
+    "records.ingested": { ids: number[]; count: number }
+  }
+}
+
+/** The Python-side details of a record: `extra` keys, LogRecord attributes, exception text. */
+export interface Logrec {
+  data?: Record<string, unknown>
+  meta?: Record<string, unknown>
+  error?: { exc_info?: unknown; exc_text?: unknown }
+  [key: string]: unknown
+}
+
+/** A record ready to store (see normalise.ts). */
+export interface NormalisedRecord {
+  /** Microseconds since the epoch, UTC. */
+  ts: number
+  /** 0–255 */
+  level: number
+  name: string
+  message: string
+  logrec: Logrec
+}
+
+export interface RecordRow extends NormalisedRecord {
+  id: number
+}
+
+export interface SearchOptions {
+  /** The query language (query.ts); empty = everything. */
+  query?: string
+  /** from ≤ ts (µs) */
+  from?: number
+  /** ts < to (µs) */
+  to?: number
+  levelMin?: number
+  /** Opaque, from a previous page's nextCursor. */
+  cursor?: string
+  limit: number
+  /** Only records with a larger id (live tail: "what came since"). */
+  afterId?: number
+}
+
+export interface SearchPage {
+  items: RecordRow[]
+  nextCursor?: string
+}
+
+export interface HistogramBucket {
+  /** Bucket start, µs. */
+  start: number
+  /** Record count per level name (only non-zero levels). */
+  counts: Record<string, number>
+}
+
+export interface AroundResult {
+  record: RecordRow
+  /** Older records, newest first. */
+  before: RecordRow[]
+  /** Newer records, newest first. */
+  after: RecordRow[]
+}
+
+const SELECT_COLUMNS = "id, ts, level, name, message, logrec"
+
+interface DbRow {
+  id: number
+  ts: number
+  level: number
+  name: string
+  message: string
+  logrec: string | Logrec | null
+}
+
+export function toRecord(r: DbRow): RecordRow {
+  const logrec = typeof r.logrec === "string" ? (JSON.parse(r.logrec) as Logrec) : (r.logrec ?? {})
+  return {
+    id: Number(r.id),
+    ts: Number(r.ts),
+    level: Number(r.level),
+    name: r.name,
+    message: r.message,
+    logrec,
+  }
+}
+
+/** Stores records through the group-commit writer; resolves with their ids after commit. */
+export async function ingest(
+  ctx: Pick<PluginContext, "writer" | "events">,
+  records: readonly NormalisedRecord[],
+): Promise<number[]> {
+  if (records.length === 0) return []
+  const rows = records.map((r) => [r.ts, r.level, r.name, r.message, r.logrec])
+  const ids = (
+    await ctx.writer.insert({ table: RECORDS_TABLE, columns: RECORD_COLUMNS, rows, returning: "id" })
+  ).map(Number)
+  if (ctx.events.has("records.ingested")) ctx.events.emit("records.ingested", { ids, count: ids.length })
+  return ids
+}
+
+interface Where {
+  clauses: string[]
+  params: unknown[]
+}
+
+function baseWhere(db: Db, opts: { query?: string; from?: number; to?: number; levelMin?: number }): Where {
+  const w: Where = { clauses: [], params: [] }
+  if (opts.from !== undefined) {
+    w.clauses.push("ts >= ?")
+    w.params.push(opts.from)
+  }
+  if (opts.to !== undefined) {
+    w.clauses.push("ts < ?")
+    w.params.push(opts.to)
+  }
+  if (opts.levelMin !== undefined) {
+    w.clauses.push("level >= ?")
+    w.params.push(opts.levelMin)
+  }
+  if (opts.query?.trim()) {
+    const q = compileQuery(opts.query, db.dialect)
+    if (q.sql) {
+      w.clauses.push(`(${q.sql})`)
+      w.params.push(...q.params)
+    }
+  }
+  return w
+}
+
+const whereSql = (w: Where) => (w.clauses.length ? `WHERE ${w.clauses.join(" AND ")}` : "")
+
+function encodeCursor(row: RecordRow): string {
+  return Buffer.from(`${row.ts}:${row.id}`).toString("base64url")
+}
+
+function decodeCursor(cursor: string): { ts: number; id: number } {
+  const m = /^(-?\d{1,17}):(\d{1,17})$/.exec(Buffer.from(cursor, "base64url").toString())
+  if (!m) throw new SearchError("invalid cursor")
+  return { ts: Number(m[1]), id: Number(m[2]) }
+}
+
+/** Newest first, `limit` per page; pass `nextCursor` back as `cursor` for the next page. */
+export async function search(db: Db, opts: SearchOptions): Promise<SearchPage> {
+  const w = baseWhere(db, opts)
+  if (opts.cursor) {
+    const c = decodeCursor(opts.cursor)
+    w.clauses.push("(ts < ? OR (ts = ? AND id < ?))")
+    w.params.push(c.ts, c.ts, c.id)
+  }
+  if (opts.afterId !== undefined) {
+    w.clauses.push("id > ?")
+    w.params.push(opts.afterId)
+  }
+  const limit = Math.max(1, Math.min(Math.floor(opts.limit), 10_000))
+  const rows = await db.all<DbRow>(
+    `SELECT ${SELECT_COLUMNS} FROM ${RECORDS_TABLE} ${whereSql(w)} ORDER BY ts DESC, id DESC LIMIT ?`,
+    [...w.params, limit + 1],
+  )
+  const items = rows.slice(0, limit).map(toRecord)
+  return rows.length > limit ? { items, nextCursor: encodeCursor(items[items.length - 1]) } : { items }
+}
+
+/** Counts per level band in buckets of `bucketSeconds` from `from` (µs) up to `to` (exclusive). */
+export async function histogram(
+  db: Db,
+  opts: { query?: string; from: number; to: number; bucketSeconds: number },
+): Promise<HistogramBucket[]> {
+  const bucket = Math.max(1, Math.floor(opts.bucketSeconds)) * 1_000_000
+  const w = baseWhere(db, opts)
+  const rows = await db.all<{ b: number; level: number; n: number }>(
+    `SELECT (ts - ?) / ? AS b, level, COUNT(*) AS n FROM ${RECORDS_TABLE} ${whereSql(w)} GROUP BY 1, 2`,
+    [opts.from, bucket, ...w.params],
+  )
+  const buckets: HistogramBucket[] = []
+  const count = Math.ceil((opts.to - opts.from) / bucket)
+  for (let i = 0; i < count; i++) buckets.push({ start: opts.from + i * bucket, counts: {} })
+  for (const r of rows) {
+    const b = buckets[Number(r.b)]
+    if (!b) continue
+    const name = levelName(Number(r.level))
+    b.counts[name] = (b.counts[name] ?? 0) + Number(r.n)
+  }
+  return buckets
+}
+
+export async function getRecord(db: Db, id: number): Promise<RecordRow | undefined> {
+  if (!Number.isSafeInteger(id) || id < 1) return undefined
+  const row = await db.get<DbRow>(`SELECT ${SELECT_COLUMNS} FROM ${RECORDS_TABLE} WHERE id = ?`, [id])
+  return row ? toRecord(row) : undefined
+}
+
+const processExpr = (db: Db) =>
+  db.dialect === "sqlite" ? "json_extract(logrec, '$.meta.process')" : "(logrec->'meta'->'process')"
+
+/** The `before` records older and `after` records newer than `id`, optionally of the same logger/process. */
+export async function around(
+  db: Db,
+  id: number,
+  opts: { before: number; after: number; sameLogger?: boolean; sameProcess?: boolean },
+): Promise<AroundResult | undefined> {
+  const record = await getRecord(db, id)
+  if (!record) return undefined
+  const extra: string[] = []
+  const params: unknown[] = []
+  if (opts.sameLogger) {
+    extra.push("name = ?")
+    params.push(record.name)
+  }
+  const proc = record.logrec.meta?.process
+  if (opts.sameProcess && proc !== undefined && proc !== null) {
+    extra.push(db.dialect === "sqlite" ? `${processExpr(db)} = ?` : `${processExpr(db)} = ?::jsonb`)
+    params.push(db.dialect === "sqlite" ? proc : JSON.stringify(proc))
+  }
+  const and = extra.map((c) => ` AND ${c}`).join("")
+  const clamp = (n: number) => Math.max(0, Math.min(Math.floor(n), 1000))
+  const older = await db.all<DbRow>(
+    `SELECT ${SELECT_COLUMNS} FROM ${RECORDS_TABLE} WHERE (ts < ? OR (ts = ? AND id < ?))${and} ORDER BY ts DESC, id DESC LIMIT ?`,
+    [record.ts, record.ts, record.id, ...params, clamp(opts.before)],
+  )
+  const newer = await db.all<DbRow>(
+    `SELECT ${SELECT_COLUMNS} FROM ${RECORDS_TABLE} WHERE (ts > ? OR (ts = ? AND id > ?))${and} ORDER BY ts ASC, id ASC LIMIT ?`,
+    [record.ts, record.ts, record.id, ...params, clamp(opts.after)],
+  )
+  return { record, before: older.map(toRecord), after: newer.map(toRecord).reverse() }
+}
+
+/**
+ * Upper bound of the byte-wise range holding every string that starts with `prefix`: names compare
+ * byte-wise (BINARY / COLLATE "C"), and U+10FFFF sorts after every other character.
+ */
+export function prefixUpperBound(prefix: string): string {
+  return `${prefix}\u{10FFFF}`
+}
+
+/** Distinct logger names (optionally starting with `prefix`) with their record counts, by name. */
+export async function loggers(
+  db: Db,
+  opts: { prefix?: string; limit: number },
+): Promise<Array<{ name: string; count: number }>> {
+  const params: unknown[] = []
+  let where = ""
+  if (opts.prefix) {
+    where = "WHERE name >= ? AND name < ?"
+    params.push(opts.prefix, prefixUpperBound(opts.prefix))
+  }
+  const rows = await db.all<{ name: string; n: number }>(
+    `SELECT name, COUNT(*) AS n FROM ${RECORDS_TABLE} ${where} GROUP BY name ORDER BY name LIMIT ?`,
+    [...params, Math.max(1, Math.min(Math.floor(opts.limit), 1000))],
+  )
+  return rows.map((r) => ({ name: r.name, count: Number(r.n) }))
+}
+
+/** Loggers with the most records at ERROR and above in [from, to), most first. */
+export async function topErrorLoggers(
+  db: Db,
+  opts: { from: number; to: number; limit: number },
+): Promise<Array<{ name: string; count: number }>> {
+  const rows = await db.all<{ name: string; n: number }>(
+    `SELECT name, COUNT(*) AS n FROM ${RECORDS_TABLE} WHERE level >= 40 AND ts >= ? AND ts < ? GROUP BY name ORDER BY n DESC, name LIMIT ?`,
+    [opts.from, opts.to, Math.max(1, Math.min(Math.floor(opts.limit), 1000))],
+  )
+  return rows.map((r) => ({ name: r.name, count: Number(r.n) }))
+}
