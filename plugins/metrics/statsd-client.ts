@@ -1,0 +1,101 @@
+/**
+ * The statsd push: lines are batched into datagrams of at most 1432 bytes (ops-formats §8.1) and sent
+ * at the end of the event-loop turn (setImmediate), on a connected non-blocking Bun UDP socket. A send
+ * that fails or is refused is counted and dropped: metrics never slow or break a request.
+ */
+export const MAX_DATAGRAM = 1432
+/** Lines kept while the socket is still opening (or refusing); beyond that they are dropped. */
+const MAX_PENDING_DATAGRAMS = 64
+
+export interface StatsdClient {
+  send(lines: string): void
+  stats(): { datagrams: number; lines: number; dropped: number; errors: number }
+  close(): void
+}
+
+export function createStatsdClient(
+  target: { hostname: string; port: number },
+  onError: (e: unknown) => void,
+): StatsdClient {
+  let socket: Awaited<ReturnType<typeof openSocket>> | undefined
+  let closed = false
+  const stats = { datagrams: 0, lines: 0, dropped: 0, errors: 0 }
+  let current = ""
+  let currentBytes = 0
+  const ready: string[] = []
+  let scheduled = false
+
+  const openSocket = () =>
+    Bun.udpSocket({
+      connect: target,
+      socket: {
+        error(_s, e) {
+          stats.errors++
+          onError(e)
+        },
+      },
+    })
+  openSocket().then(
+    (s) => {
+      if (closed) return s.close()
+      s.unref()
+      socket = s
+      schedule()
+    },
+    (e) => {
+      stats.errors++
+      onError(e)
+    },
+  )
+
+  function seal() {
+    if (current === "") return
+    if (ready.length >= MAX_PENDING_DATAGRAMS) stats.dropped++
+    else ready.push(current)
+    current = ""
+    currentBytes = 0
+  }
+
+  function flush() {
+    scheduled = false
+    seal()
+    if (!socket || ready.length === 0) return
+    const batch = ready.splice(0, ready.length)
+    try {
+      const sent = batch.length === 1 ? (socket.send(batch[0]) ? 1 : 0) : socket.sendMany(batch)
+      stats.datagrams += sent
+      stats.dropped += batch.length - sent
+    } catch (e) {
+      stats.errors++
+      stats.dropped += batch.length
+      onError(e)
+    }
+  }
+
+  function schedule() {
+    if (scheduled || closed) return
+    scheduled = true
+    setImmediate(flush)
+  }
+
+  return {
+    send(lines) {
+      if (closed) return
+      // ASCII is the norm; a multi-byte tag value only costs the exact count
+      const bytes = lines.length
+      const exact = /[^\x00-\x7f]/.test(lines) ? Buffer.byteLength(lines) : bytes
+      if (currentBytes > 0 && currentBytes + 1 + exact > MAX_DATAGRAM) seal()
+      current = current === "" ? lines : `${current}\n${lines}`
+      currentBytes += (currentBytes > 0 ? 1 : 0) + exact
+      stats.lines++
+      schedule()
+    },
+    stats: () => ({ ...stats }),
+    close() {
+      if (closed) return
+      flush()
+      closed = true
+      socket?.close()
+    },
+  }
+}
