@@ -1,0 +1,50 @@
+/**
+ * The changes plugin: what changed in the last hour (prezi/changelog compatible). Wiring only.
+ */
+import { Elysia } from "elysia"
+import { definePlugin, type PluginContext } from "../../src/plugin/contract"
+import { compatRoutes } from "./compat"
+import { toNewChange } from "./input"
+import { viewUrlFromLegacy } from "./legacy"
+import { migrations } from "./schema"
+import { type ChangeStore, createChangeStore } from "./service"
+
+// one store per plugin context (one per app): the context object is the key, no global state
+const stores = new WeakMap<PluginContext, ChangeStore>()
+const storeOf = (ctx: PluginContext): ChangeStore => {
+  let s = stores.get(ctx)
+  if (!s) {
+    s = createChangeStore(ctx.db, ctx.writer)
+    stores.set(ctx, s)
+  }
+  return s
+}
+
+export default definePlugin({
+  id: "changes",
+  title: "Changes",
+  description: "Change events (deploys, flag flips, DNS edits…), compatible with prezi/changelog clients.",
+  migrations,
+  claimHome: viewUrlFromLegacy,
+  setup(ctx) {
+    const store = storeOf(ctx)
+    ctx.services.provide("changes", {
+      async record(input) {
+        const r = toNewChange(input, input.source, ctx.now())
+        if ("errors" in r)
+          throw new Error(
+            `change not recorded: ${Object.entries(r.errors)
+              .map(([k, v]) => `${k} ${v}`)
+              .join("; ")}`,
+          )
+        await store.record(r.change)
+      },
+      between: (fromMs, toMs, opts = {}) =>
+        store.list({ from: fromMs, to: toMs, minCriticality: opts.minCriticality }, { limit: opts.limit }),
+    })
+  },
+  routes(ctx) {
+    const store = storeOf(ctx)
+    return new Elysia({ name: "changes", strictPath: true }).use(compatRoutes(ctx, store))
+  },
+})
