@@ -5,9 +5,9 @@
  * widget. Reads go through service.ts; every record value is escaped by `html`.
  */
 import { Elysia } from "elysia"
-import { type Html, html } from "../../views/html"
 import type { PluginContext } from "../../src/plugin/contract"
-import { SearchError as QueryError, compileQuery } from "./query"
+import { type Html, html } from "../../views/html"
+import { compileQuery, SearchError as QueryError } from "./query"
 import {
   around,
   getRecord,
@@ -15,10 +15,11 @@ import {
   levelName,
   loggers,
   type RecordRow,
-  search,
   SearchError,
+  search,
   topErrorLoggers,
 } from "./service"
+import { clientAsset } from "./ui-assets"
 import { type ChangeMarker, chooseBucketSeconds, histogramSvg, sparklineSvg } from "./ui-histogram"
 import {
   fieldTable,
@@ -31,7 +32,6 @@ import {
   zoomHref,
 } from "./ui-render"
 import { parseState, type SearchState, stateQuery } from "./ui-state"
-import { clientAsset } from "./ui-assets"
 import { tailResponse } from "./ui-tail"
 
 const PAGE_SIZE = 50
@@ -59,7 +59,8 @@ const rowsOf = (items: readonly RecordRow[]) => items.map((r) => recordRow(r, le
 
 /** The "load more" row: fetched when scrolled into view or clicked, replaced by the next page. */
 function moreRow(s: SearchState, cursor: string | undefined): Html {
-  if (!cursor) return html`<tr class="end"><td colspan="4" class="muted small">End of results in this window.</td></tr>`
+  if (!cursor)
+    return html`<tr class="end"><td colspan="4" class="muted small">End of results in this window.</td></tr>`
   const href = `/ui/records/rows?${stateQuery(s)}&cursor=${encodeURIComponent(cursor)}`
   return html`<tr class="more" hx-get="${href}" hx-trigger="revealed" hx-swap="outerHTML"><td colspan="4"><button type="button" class="link" hx-get="${href}" hx-target="closest tr" hx-swap="outerHTML">Load more</button></td></tr>`
 }
@@ -91,7 +92,12 @@ async function results(ctx: PluginContext, s: SearchState): Promise<Html> {
   try {
     ;[page, buckets] = await Promise.all([
       search(ctx.db, { query, from: us(s.from), to: us(s.to), levelMin: s.levelMin, limit: PAGE_SIZE }),
-      histogram(ctx.db, { query: levelQuery(query, s.levelMin), from: us(s.from), to: us(s.to), bucketSeconds }),
+      histogram(ctx.db, {
+        query: levelQuery(query, s.levelMin),
+        from: us(s.from),
+        to: us(s.to),
+        bucketSeconds,
+      }),
     ])
   } catch (e) {
     const p = searchProblem(e)
@@ -131,7 +137,14 @@ function levelQuery(query: string, levelMin: number | undefined): string {
 
 function countsByLevelno(counts: Record<string, number>): Record<number, number> {
   const out: Record<number, number> = {}
-  const numbers: Record<string, number> = { NOTSET: 0, DEBUG: 10, INFO: 20, WARNING: 30, ERROR: 40, CRITICAL: 50 }
+  const numbers: Record<string, number> = {
+    NOTSET: 0,
+    DEBUG: 10,
+    INFO: 20,
+    WARNING: 30,
+    ERROR: 40,
+    CRITICAL: 50,
+  }
   for (const [name, n] of Object.entries(counts)) {
     const levelno = numbers[name] ?? 0
     out[levelno] = (out[levelno] ?? 0) + n
@@ -144,10 +157,13 @@ const isPartial = (request: Request) =>
 
 function recordDetail(r: RecordRow): Html {
   const error = r.logrec.error ?? {}
-  const excText = typeof error.exc_text === "string" ? error.exc_text : error.exc_text ? JSON.stringify(error.exc_text) : ""
+  const excText =
+    typeof error.exc_text === "string" ? error.exc_text : error.exc_text ? JSON.stringify(error.exc_text) : ""
   const excInfo = typeof error.exc_info === "string" ? error.exc_info : ""
   const traceback = excText || excInfo
-  const otherTop = Object.fromEntries(Object.entries(r.logrec).filter(([k]) => !["data", "meta", "error"].includes(k)))
+  const otherTop = Object.fromEntries(
+    Object.entries(r.logrec).filter(([k]) => !["data", "meta", "error"].includes(k)),
+  )
   return html`<p><a href="/ui/records">← Records</a></p>
 <h1>Record ${r.id}</h1>
 <div class="card record-detail" id="record-detail" data-id="${r.id}">
@@ -237,7 +253,8 @@ export function recordsUi(ctx: PluginContext) {
       async ({ request }) => {
         const s = parseState(new URL(request.url).searchParams, ctx.now())
         const body = await results(ctx, s)
-        if (isPartial(request)) return ctx.ui.fragment(body, { headers: { vary: "HX-Request, HX-Request-Type" } })
+        if (isPartial(request))
+          return ctx.ui.fragment(body, { headers: { vary: "HX-Request, HX-Request-Type" } })
         return ctx.ui.page(request, {
           title: s.q ? `Records: ${s.q}` : "Records",
           active: "/ui/records",
@@ -265,9 +282,12 @@ export function recordsUi(ctx: PluginContext) {
         } catch (e) {
           const p = searchProblem(e)
           if (!p) throw e
-          return ctx.ui.fragment(html`<tr><td colspan="4">${queryErrorNotice(s.q, p.message, p.position)}</td></tr>`, {
-            status: 400,
-          })
+          return ctx.ui.fragment(
+            html`<tr><td colspan="4">${queryErrorNotice(s.q, p.message, p.position)}</td></tr>`,
+            {
+              status: 400,
+            },
+          )
         }
       },
       read,
@@ -277,7 +297,9 @@ export function recordsUi(ctx: PluginContext) {
       async ({ request }) => {
         const prefix = (new URL(request.url).searchParams.get("logger") ?? "").slice(0, 500)
         const names = await loggers(ctx.db, { prefix: prefix || undefined, limit: 50 })
-        return ctx.ui.fragment(html`${names.map((n) => html`<option value="${n.name}">${n.count} records</option>`)}`)
+        return ctx.ui.fragment(
+          html`${names.map((n) => html`<option value="${n.name}">${n.count} records</option>`)}`,
+        )
       },
       read,
     )
@@ -307,10 +329,18 @@ export function recordsUi(ctx: PluginContext) {
         } catch (e) {
           const p = searchProblem(e)
           if (!p) throw e
-          return new Response(p.message, { status: 400, headers: { "content-type": "text/plain; charset=utf-8" } })
+          return new Response(p.message, {
+            status: 400,
+            headers: { "content-type": "text/plain; charset=utf-8" },
+          })
         }
         const lastEventId = parseId(request.headers.get("last-event-id") ?? "")
-        return tailResponse(ctx, request, { query, levelMin: s.levelMin, afterId: lastEventId, render: rowsOf })
+        return tailResponse(ctx, request, {
+          query,
+          levelMin: s.levelMin,
+          afterId: lastEventId,
+          render: rowsOf,
+        })
       },
       read,
     )

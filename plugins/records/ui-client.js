@@ -1,0 +1,126 @@
+// Records page behaviour htmx attributes cannot express: zoom by click or drag on the histogram (it
+// fills the search form's window and submits it, so the URL and the list follow), keeping the custom
+// range fields consistent with the window selector, and pause/resume plus a bounded buffer for the
+// live tail. Event delegation on document: it keeps working after htmx swaps.
+;(() => {
+  const TAIL_MAX_ROWS = 500
+  const form = () => document.getElementById("records-search")
+
+  /** Submit the search with a custom window [from, to) (epoch ms). */
+  const zoomTo = (from, to) => {
+    const f = form()
+    if (!f) return false
+    f.elements.window.value = "custom"
+    f.elements.from.value = new Date(from).toISOString()
+    f.elements.to.value = new Date(to).toISOString()
+    f.requestSubmit()
+    return true
+  }
+
+  // ---- histogram: click a bar, or drag across bars ------------------------------------------------
+  let drag = null
+  const timeAt = (svg, clientX) => {
+    const box = svg.getBoundingClientRect()
+    const from = Number(svg.dataset.from)
+    const to = Number(svg.dataset.to)
+    const f = Math.min(1, Math.max(0, (clientX - box.left) / box.width))
+    return from + f * (to - from)
+  }
+  document.addEventListener("mousedown", (e) => {
+    const svg = e.target instanceof Element && e.target.closest("svg.records-histogram")
+    if (!svg || e.button !== 0) return
+    drag = { svg, x0: e.clientX, moved: false }
+    e.preventDefault()
+  })
+  document.addEventListener("mousemove", (e) => {
+    if (!drag) return
+    if (Math.abs(e.clientX - drag.x0) > 4) drag.moved = true
+    if (!drag.moved) return
+    const box = drag.svg.getBoundingClientRect()
+    const vb = drag.svg.viewBox.baseVal
+    const a = ((Math.min(drag.x0, e.clientX) - box.left) / box.width) * vb.width
+    const b = ((Math.max(drag.x0, e.clientX) - box.left) / box.width) * vb.width
+    const brush = drag.svg.querySelector("rect.brush")
+    brush.setAttribute("x", String(Math.max(0, a)))
+    brush.setAttribute("width", String(Math.max(0, Math.min(vb.width, b) - Math.max(0, a))))
+  })
+  document.addEventListener("mouseup", (e) => {
+    if (!drag) return
+    const d = drag
+    drag = null
+    if (!d.moved) return
+    const t0 = timeAt(d.svg, Math.min(d.x0, e.clientX))
+    const t1 = timeAt(d.svg, Math.max(d.x0, e.clientX))
+    // snap outwards to whole buckets so the zoomed bars are the ones brushed
+    const step = Number(d.svg.dataset.bucketSeconds) * 1000
+    const lo = Math.max(Number(d.svg.dataset.from), Math.floor(t0 / step) * step)
+    const hi = Math.min(Number(d.svg.dataset.to), Math.ceil(t1 / step) * step)
+    if (hi > lo) zoomTo(lo, hi)
+  })
+  document.addEventListener("click", (e) => {
+    const bar = e.target instanceof Element && e.target.closest("svg.records-histogram a.bar")
+    if (!bar) return
+    if (zoomTo(Number(bar.dataset.from), Number(bar.dataset.to))) e.preventDefault()
+  })
+
+  // ---- the window selector and the custom range fields ------------------------------------------
+  document.addEventListener("input", (e) => {
+    const t = e.target
+    if (!(t instanceof HTMLInputElement) || (t.id !== "records-from" && t.id !== "records-to")) return
+    form().elements.window.value = "custom"
+  })
+  document.addEventListener(
+    "change",
+    (e) => {
+      const t = e.target
+      if (!(t instanceof HTMLSelectElement) || t.id !== "records-window" || t.value === "custom") return
+      form().elements.from.value = ""
+      form().elements.to.value = ""
+    },
+    true,
+  )
+
+  // ---- live tail: pause/resume, bounded buffer ---------------------------------------------------
+  const queued = []
+  const tailBody = () => document.getElementById("records-tail-rows")
+  const trim = () => {
+    const body = tailBody()
+    if (!body) return
+    while (body.rows.length > TAIL_MAX_ROWS) body.deleteRow(body.rows.length - 1)
+  }
+  const showQueued = () => {
+    const label = document.querySelector("#records-tail .tail-queued")
+    if (!label) return
+    label.hidden = queued.length === 0
+    label.textContent = `${queued.length} batch${queued.length === 1 ? "" : "es"} waiting`
+  }
+  document.addEventListener("htmx:sse:before:message", (e) => {
+    const panel = document.getElementById("records-tail")
+    if (panel?.dataset.paused !== "true" || e.detail.message.event) return
+    // paused: keep the connection, hold the rows (bounded), show them on resume
+    e.detail.cancelled = true
+    queued.push(e.detail.message.data)
+    if (queued.length > TAIL_MAX_ROWS) queued.shift()
+    showQueued()
+  })
+  document.addEventListener("htmx:sse:after:message", trim)
+  document.addEventListener("click", (e) => {
+    const btn = e.target instanceof Element && e.target.closest("#records-tail .tail-pause")
+    if (!btn) return
+    const panel = document.getElementById("records-tail")
+    const pause = panel.dataset.paused !== "true"
+    panel.dataset.paused = String(pause)
+    btn.textContent = pause ? "Resume" : "Pause"
+    if (!pause) {
+      const body = tailBody()
+      for (const data of queued.splice(0)) body.insertAdjacentHTML("afterbegin", data)
+      trim()
+      window.logbook?.localise(body)
+      showQueued()
+    }
+  })
+  document.addEventListener("htmx:sse:after:message", () => {
+    const body = tailBody()
+    if (body) window.logbook?.localise(body)
+  })
+})()

@@ -1,0 +1,114 @@
+/**
+ * The live tail: a text/event-stream of rendered rows for records matching a search, pushed when
+ * service.ts announces committed records ("records.ingested"). Each message is one batch of <tr> rows,
+ * newest first, with the highest record id as the SSE id so a reconnect (Last-Event-ID) resumes without
+ * gaps or repeats. Comment heartbeats keep proxies and Bun's idle timeout from closing a quiet stream;
+ * the listener and timer are removed when the client goes away.
+ */
+
+import type { PluginContext } from "../../src/plugin/contract"
+import type { Html } from "../../views/html"
+import { type RecordRow, search } from "./service"
+
+/** Newest matching records sent when a tail starts (like `tail -f`), and the most sent per batch. */
+export const TAIL_BACKLOG = 20
+export const TAIL_BATCH = 500
+/** Below Bun's default idle timeout (10 s) and the server's (30 s). */
+export const HEARTBEAT_MS = 8000
+
+export interface TailOptions {
+  query: string
+  levelMin?: number
+  /** Resume after this id (Last-Event-ID); without it the stream starts with the backlog. */
+  afterId?: number
+  render(rows: readonly RecordRow[]): Html[]
+  heartbeatMs?: number
+}
+
+/** One SSE message: every line of the payload on its own data: line. */
+export function sseMessage(data: string, id?: number): string {
+  const lines = data.split(/\r\n|\r|\n/).map((l) => `data: ${l}`)
+  return `${id === undefined ? "" : `id: ${id}\n`}${lines.join("\n")}\n\n`
+}
+
+export function tailResponse(
+  ctx: Pick<PluginContext, "db" | "events">,
+  request: Request,
+  opts: TailOptions,
+): Response {
+  const encoder = new TextEncoder()
+  let stop = () => {}
+  const stream = new ReadableStream<Uint8Array>({
+    start(controller) {
+      let closed = false
+      let cursor = opts.afterId
+      let running = false
+      let again = false
+      const send = (text: string) => {
+        if (closed) return
+        try {
+          controller.enqueue(encoder.encode(text))
+        } catch {
+          stop()
+        }
+      }
+      // one query at a time; announcements during a query fold into one more round
+      const pull = async (upTo?: number) => {
+        if (running) {
+          again = true
+          return
+        }
+        running = true
+        try {
+          do {
+            again = false
+            const first = cursor === undefined
+            const page = await search(ctx.db, {
+              query: opts.query,
+              levelMin: opts.levelMin,
+              afterId: cursor,
+              limit: first ? TAIL_BACKLOG : TAIL_BATCH,
+            })
+            const maxSeen = Math.max(cursor ?? 0, upTo ?? 0, ...page.items.map((r) => r.id))
+            cursor = maxSeen
+            if (page.items.length && !closed) send(sseMessage(opts.render(page.items).join(""), maxSeen))
+            else if (first) send(`id: ${maxSeen}\n: no backlog\n\n`)
+          } while (again && !closed)
+        } catch (e) {
+          send(`event: tail-error\ndata: ${String((e as Error)?.message ?? e).replace(/\s+/g, " ")}\n\n`)
+        } finally {
+          running = false
+        }
+      }
+      const off = ctx.events.on("records.ingested", ({ ids }) => {
+        void pull(ids.length ? Math.max(...ids) : undefined)
+      })
+      const heartbeat = setInterval(() => send(": heartbeat\n\n"), opts.heartbeatMs ?? HEARTBEAT_MS)
+      stop = () => {
+        if (closed) return
+        closed = true
+        off()
+        clearInterval(heartbeat)
+        request.signal.removeEventListener("abort", stop)
+        try {
+          controller.close()
+        } catch {
+          // already closed by the client
+        }
+      }
+      request.signal.addEventListener("abort", stop)
+      send("retry: 2000\n: live tail\n\n")
+      void pull()
+    },
+    cancel() {
+      stop()
+    },
+  })
+  return new Response(stream, {
+    headers: {
+      "content-type": "text/event-stream; charset=utf-8",
+      "cache-control": "no-cache, no-transform",
+      "x-accel-buffering": "no",
+    },
+  })
+}
