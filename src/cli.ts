@@ -8,6 +8,7 @@ import { createToken, listTokens, parseRoles, revokeToken, tokenMigrations } fro
 import { boot, loadConfig } from "./boot"
 import { openDatabase } from "./db/database"
 import { migrate } from "./db/migrate"
+import type { CheckOutcome, HealthCheck } from "./plugin/contract"
 // @ts-expect-error a declaration file imported as text (embedded in the binary), not as types
 import dropInTypes from "./plugin/logbook.d.ts" with { type: "text" }
 
@@ -87,13 +88,25 @@ async function token(args: string[]): Promise<number> {
   }
 }
 
-/** Runs every registered check once, in parallel, each bounded by its timeout. */
+/**
+ * Runs every registered check once, in parallel, each bounded by its timeout — through the health
+ * plugin's runner (service "health") when it is there, else with the minimal runner below.
+ */
 async function check(): Promise<number> {
   const { host } = await boot()
   await host.start()
-  const results = await Promise.all(
-    host.health.list().map(async (c) => {
+  const runner = host.services.get("health")
+  const results = runner ? await runner.runAll() : await runChecksDirectly(host.health.list())
+  for (const r of results) console.log(`${r.status.padEnd(4)} ${r.name}${r.message ? `: ${r.message}` : ""}`)
+  await host.stop()
+  return results.some((r) => r.status === "fail") ? 1 : 0
+}
+
+function runChecksDirectly(checks: readonly HealthCheck[]): Promise<CheckOutcome[]> {
+  return Promise.all(
+    checks.map(async (c): Promise<CheckOutcome> => {
       const timeout = c.timeoutMs ?? 2000
+      const t0 = performance.now()
       let timer: ReturnType<typeof setTimeout> | undefined
       try {
         const r = await Promise.race([
@@ -107,15 +120,18 @@ async function check(): Promise<number> {
           name: c.name,
           status: status === "fail" && c.critical === false ? "warn" : status,
           message: r?.message ?? "",
+          durationMs: performance.now() - t0,
         }
       } catch (e) {
-        return { name: c.name, status: c.critical === false ? "warn" : "fail", message: (e as Error).message }
+        return {
+          name: c.name,
+          status: c.critical === false ? "warn" : "fail",
+          message: (e as Error).message,
+          durationMs: performance.now() - t0,
+        }
       } finally {
         clearTimeout(timer)
       }
     }),
   )
-  for (const r of results) console.log(`${r.status.padEnd(4)} ${r.name}${r.message ? `: ${r.message}` : ""}`)
-  await host.stop()
-  return results.some((r) => r.status === "fail") ? 1 : 0
 }

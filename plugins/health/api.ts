@@ -1,0 +1,336 @@
+/**
+ * Health over HTTP, every route answering from the same runner: IETF `/health`, Kubernetes
+ * `/livez` `/readyz` `/startupz`, panopticon `/healthcheck/`, c2cwsgiutils `/c2c/health_check`, Spring
+ * `/actuator/health`, and the native `/api/v1/health` API. Compatibility routes build their exact bodies.
+ */
+import { Elysia, t } from "elysia"
+import { ApiError, errorResponse } from "../../src/http/errors"
+import {
+  c2c,
+  type Item,
+  ietf,
+  type Probe,
+  panopticon,
+  probe,
+  probeOne,
+  type Rendered,
+  springAggregate,
+  springOne,
+  type Viewer,
+} from "./formats"
+import type { Entry } from "./runner"
+import type { Health } from "./service"
+
+const NO_STORE = "no-store"
+
+function send(r: Rendered, extra?: Record<string, string>): Response {
+  return new Response(r.body, {
+    status: r.status,
+    headers: { "content-type": r.contentType, "cache-control": NO_STORE, ...extra },
+  })
+}
+
+const K8S_HEADERS = { "x-content-type-options": "nosniff" }
+const GROUP_OF: Record<Probe, string> = { livez: "live", readyz: "ready", startupz: "startup" }
+const hide = { detail: { hide: true } }
+
+export function healthRoutes(h: Health) {
+  const { runner } = h
+
+  async function probeRoute(kind: Probe, request: Request): Promise<Response> {
+    const url = new URL(request.url)
+    const params = url.searchParams
+    const group = runner.select({ group: GROUP_OF[kind] })
+    const exclude = params
+      .getAll("exclude")
+      .flatMap((x) => x.split(","))
+      .filter(Boolean)
+    const names = new Set(group.map((e) => e.spec.name))
+    const run = exclude.length ? group.filter((e) => !exclude.includes(e.spec.name)) : group
+    const viewer = await h.viewer(request)
+    const items = await h.items(run)
+    const byName = new Map(items.map((i) => [i.spec.name, i]))
+    const rendered = probe({
+      probe: kind,
+      rows: group.map((e) => ({ name: e.spec.name, item: byName.get(e.spec.name) })),
+      unknownExcludes: exclude.filter((n) => !names.has(n)),
+      verbose: params.has("verbose"),
+      phase: runner.phase(),
+      viewer,
+    })
+    return send(rendered, K8S_HEADERS)
+  }
+
+  async function probeCheck(kind: Probe, name: string, request: Request): Promise<Response> {
+    if (name === "ping")
+      return send({ status: 200, body: "ok", contentType: "text/plain; charset=utf-8" }, K8S_HEADERS)
+    const entry = runner.get(name)
+    if (!entry?.spec.groups.includes(GROUP_OF[kind]))
+      return new Response(`404 page not found: no ${kind} check "${name}"\n`, {
+        status: 404,
+        headers: { "content-type": "text/plain; charset=utf-8", ...K8S_HEADERS },
+      })
+    const [item] = await h.items([entry])
+    return send(probeOne(item, await h.viewer(request)), K8S_HEADERS)
+  }
+
+  const app = new Elysia({ name: "health.api", strictPath: true })
+    // IETF health+json: every check
+    .get(
+      "/health",
+      async ({ request }) => {
+        const viewer = await h.viewer(request)
+        const items = await h.items(runner.entries())
+        return send(h.memo(`ietf:${viewer.details}`, () => ietf(items, h.meta, viewer)))
+      },
+      hide,
+    )
+    .get("/livez", ({ request }) => probeRoute("livez", request), hide)
+    .get("/readyz", ({ request }) => probeRoute("readyz", request), hide)
+    .get("/startupz", ({ request }) => probeRoute("startupz", request), hide)
+    .get("/livez/:check", ({ params, request }) => probeCheck("livez", params.check, request), hide)
+    .get("/readyz/:check", ({ params, request }) => probeCheck("readyz", params.check, request), hide)
+    .get("/startupz/:check", ({ params, request }) => probeCheck("startupz", params.check, request), hide)
+    // panopticon: the slash form only (the changes plugin owns /healthcheck)
+    .get(
+      "/healthcheck/",
+      async ({ request }) => {
+        const viewer = await h.viewer(request)
+        const items = await h.items(runner.entries())
+        return send(panopticon(items, h.ctx.now(), viewer))
+      },
+      hide,
+    )
+    .get(
+      "/c2c/health_check",
+      async ({ request }) => {
+        const params = new URL(request.url).searchParams
+        const rawLevel = params.get("max_level")
+        let maxLevel = 1
+        if (rawLevel !== null) {
+          if (!/^-?\d+$/.test(rawLevel.trim()))
+            return errorResponse(
+              400,
+              "bad_request",
+              `max_level must be an integer, got ${JSON.stringify(rawLevel)}`,
+            )
+          maxLevel = Number(rawLevel)
+        }
+        const names = (params.get("checks") ?? "")
+          .split(",")
+          .map((s) => s.trim())
+          .filter(Boolean)
+        const unknown = names.filter((n) => !runner.get(n))
+        if (unknown.length)
+          return errorResponse(
+            400,
+            "bad_request",
+            `unknown check${unknown.length > 1 ? "s" : ""}: ${unknown.join(", ")}`,
+            { unknown, known: runner.entries().map((e) => e.spec.name) },
+          )
+        const selected = runner.select({ maxLevel, names: names.length ? names : undefined })
+        const viewer = await h.viewer(request)
+        return send(c2c(await h.items(selected), viewer))
+      },
+      hide,
+    )
+    .get("/actuator/health", ({ request }) => actuator(h, request, undefined), hide)
+    .get("/actuator/health/:name", ({ request, params }) => actuator(h, request, params.name), hide)
+    .use(nativeApi(h))
+  return app
+}
+
+const SPRING_GROUPS: Record<string, string> = { liveness: "live", readiness: "ready" }
+
+async function actuator(h: Health, request: Request, name: string | undefined): Promise<Response> {
+  const { runner } = h
+  const viewer = await h.viewer(request)
+  const accept = request.headers.get("accept")
+  const notTakingTraffic = runner.phase() !== "running"
+  if (name === undefined) {
+    const items = await h.items(runner.entries())
+    return send(springAggregate(items, viewer, { outOfService: notTakingTraffic, accept }))
+  }
+  const group = SPRING_GROUPS[name] ?? name
+  const members = runner.select({ group })
+  const isGroup = name in SPRING_GROUPS || members.length > 0
+  if (isGroup) {
+    const items = await h.items(members)
+    // readiness refuses traffic while starting and shutting down (OUT_OF_SERVICE); liveness does not
+    return send(
+      springAggregate(items, viewer, { outOfService: group !== "live" && notTakingTraffic, accept }),
+    )
+  }
+  const entry = runner.get(name)
+  if (!entry) return errorResponse(404, "not_found", `no health component or group "${name}"`)
+  const [item] = await h.items([entry])
+  return send(springOne(item, viewer, accept))
+}
+
+// ---- native API ---------------------------------------------------------------------------------
+
+const StatusT = t.Union([t.Literal("pass"), t.Literal("warn"), t.Literal("fail")])
+
+const CheckView = t.Object({
+  name: t.String(),
+  status: StatusT,
+  message: t.Optional(
+    t.String({ description: "Hidden unless LOGBOOK_HEALTH_SHOW_DETAILS allows this caller." }),
+  ),
+  durationMs: t.Number(),
+  time: t.String({ format: "date-time", description: "When this result was observed." }),
+  since: t.Union([t.String({ format: "date-time" }), t.Null()], { description: "In this status since." }),
+  level: t.Integer(),
+  groups: t.Array(t.String()),
+  critical: t.Boolean(),
+  timeoutMs: t.Integer(),
+  cacheTtlMs: t.Integer(),
+  intervalMs: t.Integer(),
+  componentType: t.String(),
+  source: t.String(),
+  observedValue: t.Optional(t.Unknown()),
+  observedUnit: t.Optional(t.String()),
+  extras: t.Optional(t.Record(t.String(), t.Unknown())),
+  stacktrace: t.Optional(t.String({ description: "Admins only." })),
+})
+
+const TransitionView = t.Object({
+  id: t.Integer(),
+  instance: t.String(),
+  check: t.String(),
+  from: t.Union([StatusT, t.Null()]),
+  to: StatusT,
+  message: t.Optional(t.String()),
+  at: t.String({ format: "date-time" }),
+})
+
+const Overview = t.Object({
+  status: StatusT,
+  phase: t.Union([t.Literal("starting"), t.Literal("running"), t.Literal("stopping")]),
+  instance: t.String(),
+  checks: t.Array(CheckView),
+})
+
+const iso = (ms: number) => new Date(ms).toISOString()
+
+export function checkView(item: Item, v: Viewer) {
+  const { spec, outcome: o } = item
+  return {
+    name: spec.name,
+    status: o.status,
+    ...(v.details ? { message: o.message } : {}),
+    durationMs: o.durationMs,
+    time: iso(o.time),
+    since: item.since !== undefined ? iso(item.since) : null,
+    level: spec.level,
+    groups: spec.groups,
+    critical: spec.critical,
+    timeoutMs: spec.timeoutMs,
+    cacheTtlMs: spec.cacheTtlMs,
+    intervalMs: spec.intervalMs,
+    componentType: spec.componentType,
+    source: spec.source,
+    ...(v.details && o.observedValue !== undefined ? { observedValue: o.observedValue } : {}),
+    ...(v.details && o.observedUnit ? { observedUnit: o.observedUnit } : {}),
+    ...(v.details ? { extras: o.extras } : {}),
+    ...(v.admin && o.error?.stack ? { stacktrace: o.error.stack } : {}),
+  }
+}
+
+function nativeApi(h: Health) {
+  const { runner, state, ctx } = h
+  const tags = ["health"]
+  const entryOr404 = (name: string): Entry => {
+    const e = runner.get(name)
+    if (!e) throw new ApiError(404, "not_found", `no health check "${name}"`)
+    return e
+  }
+  return new Elysia({ name: "health.native" })
+    .get(
+      "/api/v1/health",
+      async ({ request, query }) => {
+        const viewer = await h.viewer(request)
+        const entries = runner.select({ group: query.group })
+        const items = await h.items(entries)
+        const status = items.some((i) => i.outcome.status === "fail")
+          ? "fail"
+          : items.some((i) => i.outcome.status === "warn")
+            ? "warn"
+            : "pass"
+        return {
+          status,
+          phase: runner.phase(),
+          instance: ctx.instanceId,
+          checks: items.map((i) => checkView(i, viewer)),
+        }
+      },
+      {
+        beforeHandle: ctx.auth.need("read"),
+        query: t.Object({
+          group: t.Optional(t.String({ minLength: 1, description: "Only checks of this group." })),
+        }),
+        response: Overview,
+        detail: { summary: "Every health check with its current result and state on this instance", tags },
+      },
+    )
+    .get(
+      "/api/v1/health/checks/:name",
+      async ({ request, params }) => {
+        const viewer = await h.viewer(request)
+        const [item] = await h.items([entryOr404(params.name)])
+        return checkView(item, viewer)
+      },
+      {
+        beforeHandle: ctx.auth.need("read"),
+        params: t.Object({ name: t.String() }),
+        response: CheckView,
+        detail: { summary: "One health check (cached result unless its TTL ran out)", tags },
+      },
+    )
+    .post(
+      "/api/v1/health/checks/:name/run",
+      async ({ request, params }) => {
+        const viewer = await h.viewer(request)
+        const [item] = await h.items([entryOr404(params.name)], { force: true })
+        return checkView(item, viewer)
+      },
+      {
+        beforeHandle: ctx.auth.need("admin"),
+        params: t.Object({ name: t.String() }),
+        response: CheckView,
+        detail: { summary: "Run one health check now, bypassing its cache (admins)", tags },
+      },
+    )
+    .get(
+      "/api/v1/health/transitions",
+      async ({ request, query }) => {
+        const viewer = await h.viewer(request)
+        const rows = await state.history({
+          check: query.check,
+          instance: query.instance,
+          limit: query.limit ?? 100,
+        })
+        return {
+          transitions: rows.map((r) => ({
+            id: r.id,
+            instance: r.instance_id,
+            check: r.check_name,
+            from: r.from_status as "pass" | "warn" | "fail" | null,
+            to: r.to_status as "pass" | "warn" | "fail",
+            ...(viewer.details ? { message: r.message } : {}),
+            at: iso(r.at),
+          })),
+        }
+      },
+      {
+        beforeHandle: ctx.auth.need("read"),
+        query: t.Object({
+          check: t.Optional(t.String({ minLength: 1 })),
+          instance: t.Optional(t.String({ minLength: 1 })),
+          limit: t.Optional(t.Integer({ minimum: 1, maximum: 1000, default: 100 })),
+        }),
+        response: t.Object({ transitions: t.Array(TransitionView) }),
+        detail: { summary: "Status transitions of health checks (all instances, newest first)", tags },
+      },
+    )
+}

@@ -1,0 +1,294 @@
+/**
+ * The health runner (no HTTP): every check of the host's registry — core, plugins, drop-ins, configured
+ * checks, and ones registered later — run in parallel, each bounded by its own timeout, with a result
+ * cache per check, optional background intervals, groups and levels, and the life-cycle phase that
+ * readiness depends on. Every HTTP format and the UI answer from this one runner.
+ */
+import type { CheckStatus, HealthCheck, HealthRegistry } from "../../src/plugin/contract"
+
+export const DEFAULT_TIMEOUT_MS = 2000
+const KEEP_DURATIONS = 40
+
+/** A check with every default applied. */
+export interface CheckSpec {
+  name: string
+  check: HealthCheck["check"]
+  level: number
+  groups: string[]
+  critical: boolean
+  timeoutMs: number
+  cacheTtlMs: number
+  intervalMs: number
+  componentType: "component" | "datastore" | "system"
+  source: string
+}
+
+/** One run of one check, normalised from whatever it returned or threw. */
+export interface Outcome {
+  name: string
+  status: CheckStatus
+  message: string
+  durationMs: number
+  /** Epoch ms when the run finished (the host clock). */
+  time: number
+  observedValue?: unknown
+  observedUnit?: string
+  /** Keys the check returned beyond the known ones, passed through to every format. */
+  extras: Record<string, unknown>
+  /** Set when the check threw (or timed out). */
+  error?: { stack?: string; result?: unknown }
+}
+
+export interface Entry {
+  spec: CheckSpec
+  last?: Outcome
+  freshUntil: number
+  inflight?: Promise<Outcome>
+  /** Recent durations (ms), oldest first, for the sparkline. */
+  durations: number[]
+}
+
+export type Phase = "starting" | "running" | "stopping"
+
+export interface Selection {
+  group?: string
+  maxLevel?: number
+  names?: readonly string[]
+  exclude?: readonly string[]
+}
+
+const ALIASES: Record<string, CheckStatus> = {
+  pass: "pass",
+  ok: "pass",
+  up: "pass",
+  healthy: "pass",
+  warn: "warn",
+  warning: "warn",
+  fail: "fail",
+  error: "fail",
+  down: "fail",
+  unhealthy: "fail",
+}
+
+/** IETF status words and their aliases, in any letter case; undefined when not a status word. */
+export function parseStatus(value: unknown): CheckStatus | undefined {
+  return typeof value === "string" ? ALIASES[value.trim().toLowerCase()] : undefined
+}
+
+const KNOWN = new Set([
+  "healthy",
+  "status",
+  "message",
+  "status_message",
+  "friendly_status",
+  "output",
+  "observedValue",
+  "observedUnit",
+])
+
+/** What a check returned → status, message and pass-through fields (before `critical` is applied). */
+export function normalizeResult(raw: unknown): Omit<Outcome, "name" | "durationMs" | "time"> {
+  if (raw === undefined || raw === null) return { status: "pass", message: "", extras: {} }
+  if (typeof raw === "boolean") return { status: raw ? "pass" : "fail", message: "", extras: {} }
+  if (typeof raw !== "object" || Array.isArray(raw))
+    return { status: "fail", message: `check returned ${JSON.stringify(raw)}, not an object`, extras: {} }
+  const r = raw as Record<string, unknown>
+  const text = (v: unknown) => (typeof v === "string" ? v : undefined)
+  let message = text(r.message) ?? text(r.status_message) ?? text(r.friendly_status) ?? text(r.output) ?? ""
+  let status = parseStatus(r.status)
+  if (!status) {
+    if (typeof r.healthy === "boolean") {
+      status = r.healthy ? "pass" : "fail"
+      // panopticon-style checks sometimes put their text in `status`
+      if (!message && typeof r.status === "string") message = r.status
+    } else if (r.status !== undefined) {
+      status = "fail"
+      message = `unknown status ${JSON.stringify(r.status)}${message ? `: ${message}` : ""}`
+    } else status = "pass"
+  }
+  const extras: Record<string, unknown> = {}
+  for (const [k, v] of Object.entries(r)) if (!KNOWN.has(k) && v !== undefined) extras[k] = v
+  const out: Omit<Outcome, "name" | "durationMs" | "time"> = { status, message, extras }
+  if (r.observedValue !== undefined) out.observedValue = r.observedValue
+  if (typeof r.observedUnit === "string") out.observedUnit = r.observedUnit
+  return out
+}
+
+export function resolveSpec(c: HealthCheck): CheckSpec {
+  return {
+    name: c.name,
+    check: c.check,
+    level: Number.isInteger(c.level) ? (c.level as number) : 1,
+    groups: c.groups?.length ? [...c.groups] : ["ready"],
+    critical: c.critical !== false,
+    timeoutMs: c.timeoutMs && c.timeoutMs > 0 ? c.timeoutMs : DEFAULT_TIMEOUT_MS,
+    cacheTtlMs: Math.max(0, c.cacheTtlMs ?? 0),
+    intervalMs: Math.max(0, c.intervalMs ?? 0),
+    componentType: c.componentType ?? "component",
+    source: c.source ?? "core",
+  }
+}
+
+export interface Runner {
+  /** Checks in registration order. */
+  entries(): Entry[]
+  get(name: string): Entry | undefined
+  select(sel: Selection): Entry[]
+  /** Runs (or reuses cached results of) the given checks in parallel. */
+  run(entries: readonly Entry[], opts?: { force?: boolean }): Promise<Outcome[]>
+  /** Runs the checks once, bypassing cache, state and listeners (`logbook check`, one-shot callers). */
+  probe(entries: readonly Entry[]): Promise<Outcome[]>
+  /** Bumped whenever a stored result changes: formats key their precomputed bodies on it. */
+  generation(): number
+  phase(): Phase
+  /** Observers of every fresh outcome (state tracking, UI). */
+  onOutcome(listener: (outcome: Outcome, spec: CheckSpec) => void): void
+  start(): void
+  stop(): void
+}
+
+export function createRunner(opts: {
+  registry: HealthRegistry
+  now: () => number
+  onListenerError?: (e: unknown) => void
+}): Runner {
+  const { now } = opts
+  const byName = new Map<string, Entry>()
+  const list: Entry[] = []
+  const listeners: Array<(o: Outcome, s: CheckSpec) => void> = []
+  const timers: Array<ReturnType<typeof setInterval>> = []
+  let gen = 0
+  let phase: Phase = "starting"
+
+  const schedule = (e: Entry) => {
+    if (!e.spec.intervalMs || phase !== "running") return
+    const t = setInterval(() => void execute(e), e.spec.intervalMs)
+    t.unref?.()
+    timers.push(t)
+    // a background check has a result from the start
+    void execute(e)
+  }
+
+  opts.registry.onRegister((c) => {
+    const e: Entry = { spec: resolveSpec(c), freshUntil: 0, durations: [] }
+    byName.set(e.spec.name, e)
+    list.push(e)
+    gen++
+    schedule(e)
+  })
+
+  async function attempt(spec: CheckSpec): Promise<Omit<Outcome, "name" | "durationMs" | "time">> {
+    let timer: ReturnType<typeof setTimeout> | undefined
+    try {
+      const raw = await Promise.race([
+        Promise.resolve().then(() => spec.check()),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new TimeoutError(spec.timeoutMs)), spec.timeoutMs)
+        }),
+      ])
+      return normalizeResult(raw)
+    } catch (e) {
+      const err = e instanceof Error ? e : new Error(String(e))
+      const result = (e as { result?: unknown })?.result
+      return {
+        status: "fail",
+        message: err.message || err.name,
+        extras: {},
+        error:
+          e instanceof TimeoutError ? {} : { stack: err.stack, ...(result === undefined ? {} : { result }) },
+      }
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+
+  async function once(spec: CheckSpec): Promise<Outcome> {
+    const t0 = performance.now()
+    const r = await attempt(spec)
+    return {
+      ...r,
+      status: r.status === "fail" && !spec.critical ? "warn" : r.status,
+      name: spec.name,
+      durationMs: Math.round((performance.now() - t0) * 1000) / 1000,
+      time: now(),
+    }
+  }
+
+  function execute(e: Entry): Promise<Outcome> {
+    if (e.inflight) return e.inflight
+    const p = once(e.spec).then((outcome) => {
+      const durationMs = outcome.durationMs
+      const ttl = Math.max(e.spec.cacheTtlMs, e.spec.intervalMs ? e.spec.intervalMs + e.spec.timeoutMs : 0)
+      e.last = outcome
+      e.freshUntil = outcome.time + ttl
+      e.inflight = undefined
+      e.durations.push(durationMs)
+      if (e.durations.length > KEEP_DURATIONS) e.durations.shift()
+      gen++
+      for (const l of listeners) {
+        try {
+          l(outcome, e.spec)
+        } catch (err) {
+          opts.onListenerError?.(err)
+        }
+      }
+      return outcome
+    })
+    e.inflight = p
+    return p
+  }
+
+  return {
+    entries: () => list,
+    get: (name) => byName.get(name),
+    select(sel) {
+      return list.filter(
+        (e) =>
+          (sel.group === undefined || e.spec.groups.includes(sel.group)) &&
+          (sel.maxLevel === undefined || e.spec.level <= sel.maxLevel) &&
+          (sel.names === undefined || sel.names.includes(e.spec.name)) &&
+          !sel.exclude?.includes(e.spec.name),
+      )
+    },
+    run(entries, o = {}) {
+      const t = now()
+      let allFresh = !o.force
+      for (const e of entries) if (!e.last || e.freshUntil <= t || o.force) allFresh = false
+      // the hot path (everything cached) allocates no promise per check
+      if (allFresh) return Promise.resolve(entries.map((e) => e.last as Outcome))
+      return Promise.all(entries.map((e) => (!o.force && e.last && e.freshUntil > t ? e.last : execute(e))))
+    },
+    probe: (entries) => Promise.all(entries.map((e) => once(e.spec))),
+    generation: () => gen,
+    phase: () => phase,
+    onOutcome: (l) => void listeners.push(l),
+    start() {
+      phase = "running"
+      gen++
+      for (const e of list) schedule(e)
+    },
+    stop() {
+      phase = "stopping"
+      gen++
+      for (const t of timers) clearInterval(t)
+      timers.length = 0
+    },
+  }
+}
+
+export class TimeoutError extends Error {
+  constructor(ms: number) {
+    super(`timeout after ${ms} ms`)
+    this.name = "TimeoutError"
+  }
+}
+
+/** Worst status first: fail > warn > pass. */
+export function worst(statuses: Iterable<CheckStatus>): CheckStatus {
+  let w: CheckStatus = "pass"
+  for (const s of statuses) {
+    if (s === "fail") return "fail"
+    if (s === "warn") w = "warn"
+  }
+  return w
+}

@@ -1,0 +1,132 @@
+/**
+ * One health service per host (no HTTP): the runner over the host's registry, the state tracker,
+ * configured simple checks, and the `plugins` check that makes load and configuration problems visible.
+ * api.ts and ui.ts answer from it; `logbook check` reaches it as service "health".
+ */
+import type { CheckOutcome, PluginContext } from "../../src/plugin/contract"
+import { RELEASE_ID } from "../../src/version"
+import type { Item, Rendered, ServiceMeta, Viewer } from "./formats"
+import { createRunner, type Entry, type Runner } from "./runner"
+import type { settings } from "./settings"
+import { buildSimpleChecks, loadSimpleChecks, type SimpleChecks } from "./simple"
+import { createStateTracker, type StateTracker } from "./state"
+
+export type HealthContext = PluginContext<typeof settings>
+
+export interface Health {
+  ctx: HealthContext
+  runner: Runner
+  state: StateTracker
+  meta: ServiceMeta
+  /** Configuration problems (bad LOGBOOK_HEALTH_CHECKS, duplicate names), shown by the `plugins` check. */
+  problems: string[]
+  /** Runs (or reuses cached results of) these checks and pairs each result with its state. */
+  items(entries: readonly Entry[], opts?: { force?: boolean }): Promise<Item[]>
+  viewer(request: Request): Promise<Viewer>
+  /** A rendering reused while no result changed (the hot path of cached checks). */
+  memo(key: string, render: () => Rendered): Rendered
+  close(): Promise<void>
+}
+
+export function createHealth(ctx: HealthContext): Health {
+  const runner = createRunner({
+    registry: ctx.health,
+    now: () => ctx.now(),
+    onListenerError: (e) => ctx.log.error("health listener failed", { error: e }),
+  })
+  const state = createStateTracker({
+    ctx,
+    failureThreshold: ctx.settings.failureThreshold,
+    successThreshold: ctx.settings.successThreshold,
+    webhookUrl: ctx.settings.webhookUrl,
+    webhookDedupeMs: ctx.settings.webhookDedupeSeconds * 1000,
+  })
+  runner.onOutcome((o) => state.observe(o))
+
+  const problems: string[] = []
+  let simple: SimpleChecks | undefined
+  try {
+    simple = buildSimpleChecks(loadSimpleChecks(ctx.settings))
+  } catch (e) {
+    problems.push((e as Error).message)
+  }
+  for (const c of simple?.checks ?? []) {
+    try {
+      ctx.health.register(c, "config")
+    } catch (e) {
+      // the registry refuses duplicates; say so in the log and in the `plugins` check
+      problems.push(`configured check: ${(e as Error).message}`)
+    }
+  }
+  for (const p of problems) ctx.log.error("health configuration problem", { problem: p })
+
+  ctx.health.register({
+    name: "plugins",
+    critical: false,
+    groups: ["ready"],
+    level: 2,
+    componentType: "system",
+    check() {
+      const failed = ctx.plugins().filter((p) => p.status === "failed")
+      const lines = [...failed.map((p) => `${p.source}: ${firstLine(p.error)}`), ...problems]
+      if (!lines.length) return { status: "pass", message: `${ctx.plugins().length} plugins started` }
+      return { status: "fail", message: lines.join("; "), failed: failed.map((p) => p.source) }
+    },
+  })
+
+  const memos = new Map<string, { gen: number; rendered: Rendered }>()
+  const show = ctx.settings.showDetails
+
+  const health: Health = {
+    ctx,
+    runner,
+    state,
+    problems,
+    meta: {
+      version: ctx.version,
+      releaseId: RELEASE_ID,
+      serviceId: ctx.settings.serviceId,
+      description: "Logbook",
+    },
+    async items(entries, opts) {
+      const outcomes = await runner.run(entries, opts)
+      return outcomes.map((outcome, i) => ({
+        spec: entries[i].spec,
+        outcome,
+        since: state.get(outcome.name)?.since,
+      }))
+    },
+    async viewer(request) {
+      const p = await ctx.auth.principal(request)
+      const admin = p.roles.has("admin")
+      const details = admin || show === "always" || (show === "authenticated" && p.via !== "anonymous")
+      return { details, admin }
+    },
+    memo(key, render) {
+      const gen = runner.generation()
+      const hit = memos.get(key)
+      if (hit && hit.gen === gen) return hit.rendered
+      const rendered = render()
+      memos.set(key, { gen, rendered })
+      return rendered
+    },
+    close: async () => simple?.close(),
+  }
+  ctx.services.provide("health", {
+    async runAll(opts) {
+      const entries = runner.select({ group: opts?.group })
+      const outcomes = await runner.probe(entries)
+      return outcomes.map(
+        (o): CheckOutcome => ({
+          name: o.name,
+          status: o.status,
+          message: o.message,
+          durationMs: o.durationMs,
+        }),
+      )
+    },
+  })
+  return health
+}
+
+const firstLine = (s: string | undefined) => (s ?? "failed").split("\n")[0]
