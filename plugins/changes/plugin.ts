@@ -3,6 +3,7 @@
  */
 import { Elysia } from "elysia"
 import { definePlugin, type PluginContext } from "../../src/plugin/contract"
+import { apiRoutes } from "./api"
 import { compatRoutes } from "./compat"
 import { toNewChange } from "./input"
 import { viewUrlFromLegacy } from "./legacy"
@@ -45,6 +46,8 @@ export default definePlugin({
   },
   routes(ctx) {
     const store = storeOf(ctx)
-    return new Elysia({ name: "changes", strictPath: true }).use(compatRoutes(ctx, store))
+    return new Elysia({ name: "changes", strictPath: true })
+      .use(compatRoutes(ctx, store))
+      .use(apiRoutes(ctx, store))
   },
 })

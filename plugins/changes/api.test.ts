@@ -1,0 +1,243 @@
+/**
+ * The native API (/api/v1/changes) and the change timeline service other plugins use.
+ */
+import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test"
+import { createToken } from "../../src/auth/tokens"
+import { definePlugin, type PluginContext } from "../../src/plugin/contract"
+import { createTestApp, type TestApp } from "../../test/support"
+import changes from "./plugin"
+
+const T0 = Date.UTC(2026, 10, 22, 10, 0, 0)
+
+interface Item {
+  id: number
+  timestamp: number
+  criticality: number | null
+  criticality_name: string
+  category: string
+  description: string
+  source: string
+  service: string | null
+  tags: Record<string, string>
+}
+
+// another plugin putting events on the timeline through its context
+let otherCtx: PluginContext | undefined
+const other = definePlugin({
+  id: "deployer",
+  title: "Deployer (test)",
+  setup(ctx) {
+    otherCtx = ctx
+  },
+})
+
+describe("native API", () => {
+  let app: TestApp
+  const create = (json: unknown, headers?: Record<string, string>) =>
+    app.request("/api/v1/changes", { method: "POST", json, headers })
+  const list = async (query = "") => {
+    const r = await app.request(`/api/v1/changes${query}`)
+    expect(r.status).toBe(200)
+    return (await r.json()) as { items: Item[]; next_cursor: string | null }
+  }
+  const count = async () =>
+    Number((await app.db.get<{ n: number }>("SELECT count(*) AS n FROM changes_events"))?.n)
+
+  beforeAll(async () => {
+    app = await createTestApp({ plugins: [changes, other] })
+  })
+  afterAll(() => app.close())
+  beforeEach(async () => {
+    await app.db.run("DELETE FROM changes_events")
+    app.clock.set(T0)
+  })
+
+  test("create one: names and numbers for criticality, s or ms timestamps, default now", async () => {
+    let r = await create({
+      category: "deploy",
+      description: "api v2",
+      criticality: "warning",
+      service: "api",
+    })
+    expect(r.status).toBe(201)
+    const { ids } = (await r.json()) as { ids: number[] }
+    expect(r.headers.get("location")).toBe(`/api/v1/changes/${ids[0]}`)
+    r = await app.request(`/api/v1/changes/${ids[0]}`)
+    const e = (await r.json()) as Item
+    expect(e).toMatchObject({
+      timestamp: T0,
+      criticality: 3,
+      criticality_name: "warning",
+      source: "api",
+      service: "api",
+      tags: {},
+    })
+    await create({ category: "a", description: "s", timestamp: 1795342058 })
+    await create({ category: "a", description: "ms", timestamp: 1795342058123 })
+    await create({ category: "a", description: "iso", timestamp: "2026-11-22T09:00:00Z", criticality: 5 })
+    const items = (await list()).items
+    expect(items.map((i) => [i.description, i.timestamp])).toEqual([
+      ["ms", 1795342058123],
+      ["s", 1795342058000],
+      ["api v2", T0],
+      ["iso", Date.UTC(2026, 10, 22, 9)],
+    ])
+    expect((await app.request("/api/v1/changes/999999")).status).toBe(404)
+  })
+
+  test("create an array, all or nothing; bad input → 422 naming the field, nothing stored", async () => {
+    let r = await create([
+      { category: "a", description: "1", tags: { team: "core", "k8s.io/app": "x" } },
+      {
+        category: "b",
+        description: "2",
+        url: "https://ci.example/run/1",
+        environment: "prod",
+        author: "ann",
+      },
+    ])
+    expect(r.status).toBe(201)
+    expect(((await r.json()) as { ids: number[] }).ids.length).toBe(2)
+    const bad: unknown[] = [
+      [
+        { category: "a", description: "ok" },
+        { category: "a", description: "x", criticality: 9 },
+      ],
+      { category: "a", description: "x", criticality: "loud" },
+      { category: "a", description: "x", url: "javascript:alert(1)" },
+      { category: "a", description: "x", timestamp: "yesterday" },
+      { category: "a" },
+      { category: "a", description: "x".repeat(10_001) },
+      { category: "a", description: "x", tags: { "bad key": "v" } },
+      [],
+    ]
+    for (const b of bad) {
+      r = await create(b)
+      expect(r.status).toBe(422)
+      const body = (await r.json()) as { error: { code: string; message: string } }
+      expect(body.error.message.length).toBeGreaterThan(5)
+    }
+    r = await app.request("/api/v1/changes", {
+      method: "POST",
+      body: "{nope",
+      headers: { "content-type": "application/json" },
+    })
+    expect(r.status).toBe(400)
+    expect(await count()).toBe(2)
+  })
+
+  test("filters: window, criticality list/minimum, category, service, environment, tag, text", async () => {
+    const mk = (o: Record<string, unknown>) => ({ category: "deploy", description: "d", ...o })
+    await create([
+      mk({ description: "old", timestamp: T0 - 2 * 3600_000 }),
+      mk({
+        description: "crit api",
+        criticality: 5,
+        service: "api",
+        environment: "prod",
+        tags: { team: "core" },
+      }),
+      mk({
+        description: "warn web 100%",
+        criticality: 3,
+        service: "web",
+        environment: "staging",
+        category: "flag",
+      }),
+      mk({ description: "future", timestamp: T0 + 60_000 }),
+    ])
+    const d = async (q: string) => (await list(q)).items.map((i) => i.description)
+    expect(await d("?window=1h")).toEqual(["future", "warn web 100%", "crit api"])
+    expect(await d(`?window=1h&until=${T0}`)).toEqual(["warn web 100%", "crit api"])
+    expect(await d(`?since=${T0 - 3 * 3600_000}&until=${new Date(T0 - 3600_000).toISOString()}`)).toEqual([
+      "old",
+    ])
+    expect(await d("?criticality=5,warning")).toEqual(["warn web 100%", "crit api"])
+    expect(await d("?min_criticality=4")).toEqual(["crit api"])
+    expect(await d("?category=flag")).toEqual(["warn web 100%"])
+    expect(await d("?service=api,nothing")).toEqual(["crit api"])
+    expect(await d("?environment=staging")).toEqual(["warn web 100%"])
+    expect(await d("?tag=team:core")).toEqual(["crit api"])
+    expect(await d("?tag=team:other")).toEqual([])
+    expect(await d("?q=WEB%20100%25")).toEqual(["warn web 100%"])
+    expect(await d("?q=_")).toEqual([])
+    for (const q of ["?window=soon", "?criticality=7", "?until=tomorrow", "?tag=novalue", "?cursor=xyz"])
+      expect((await app.request(`/api/v1/changes${q}`)).status).toBe(400)
+    const c = await app.request("/api/v1/changes/counts?window=1h")
+    expect(await c.json()).toEqual({
+      from: T0 - 3600_000,
+      until: T0,
+      total: 3,
+      categories: [
+        { category: "deploy", count: 2 },
+        { category: "flag", count: 1 },
+      ],
+    })
+  })
+
+  test("cursor pagination walks every event once, newest first, ties by id", async () => {
+    const batch = Array.from({ length: 25 }, (_, i) => ({
+      category: "c",
+      description: `e${i}`,
+      timestamp: T0 - Math.floor(i / 3) * 1000, // groups of equal timestamps
+    }))
+    await create(batch)
+    const seen: string[] = []
+    let cursor: string | null = ""
+    let pages = 0
+    while (cursor !== null) {
+      const page = await list(`?limit=7${cursor ? `&cursor=${cursor}` : ""}`)
+      seen.push(...page.items.map((i) => i.description))
+      cursor = page.next_cursor
+      pages++
+    }
+    expect(pages).toBe(4)
+    expect(new Set(seen).size).toBe(25)
+    expect(seen.slice(0, 3)).toEqual(["e2", "e1", "e0"])
+  })
+
+  test("ctx.changes.record from another plugin lands with its id as source", async () => {
+    if (!otherCtx) throw new Error("the test plugin was not set up")
+    await otherCtx.changes.record({ category: "deploy", description: "rolled out v7", criticality: 4 })
+    const items = (await list()).items
+    expect(items.map((i) => [i.source, i.description, i.criticality])).toEqual([
+      ["deployer", "rolled out v7", 4],
+    ])
+    const between = await otherCtx.changes.between(T0 - 1000, T0 + 1000)
+    expect(between.map((e) => e.description)).toEqual(["rolled out v7"])
+    expect(await otherCtx.changes.between(T0 - 1000, T0 + 1000, { minCriticality: 5 })).toEqual([])
+    await expect(
+      otherCtx.changes.record({ category: "x", description: "y".repeat(10_001) }),
+    ).rejects.toThrow()
+    // the compat list shows it too
+    const compat = (await (await app.request("/api/events?hours_ago=1")).json()) as unknown[]
+    expect(compat.length).toBe(1)
+  })
+})
+
+describe("native API roles", () => {
+  let app: TestApp
+  beforeAll(async () => {
+    app = await createTestApp({ plugins: [changes], env: { LOGBOOK_ANONYMOUS: "" } })
+  })
+  afterAll(() => app.close())
+
+  test("create needs ingest, reads need read", async () => {
+    const json = { category: "a", description: "b" }
+    expect((await app.request("/api/v1/changes", { method: "POST", json })).status).toBe(401)
+    expect((await app.request("/api/v1/changes")).status).toBe(401)
+    const { token: reader } = await createToken(app.db, { name: "reader", roles: ["read"], now: T0 })
+    const { token: writer } = await createToken(app.db, { name: "writer", roles: ["ingest"], now: T0 })
+    const auth = (tk: string) => ({ authorization: `Bearer ${tk}` })
+    expect(
+      (await app.request("/api/v1/changes", { method: "POST", json, headers: auth(reader) })).status,
+    ).toBe(403)
+    expect(
+      (await app.request("/api/v1/changes", { method: "POST", json, headers: auth(writer) })).status,
+    ).toBe(201)
+    expect((await app.request("/api/v1/changes", { headers: auth(writer) })).status).toBe(403)
+    expect((await app.request("/api/v1/changes", { headers: auth(reader) })).status).toBe(200)
+    expect((await app.request("/api/events?hours_ago=1", { headers: auth(reader) })).status).toBe(200)
+    expect((await app.request("/api/events?hours_ago=1")).status).toBe(401)
+  })
+})

@@ -1,0 +1,227 @@
+/**
+ * The native change API under /api/v1/changes (documented in OpenAPI): create one event or a batch,
+ * list with filters and a cursor, counts per category for a window, get by id. Creating needs the
+ * `ingest` role, reading `read`.
+ */
+import { Elysia, t } from "elysia"
+import { ApiError, errorSchema } from "../../src/http/errors"
+import type { PluginContext } from "../../src/plugin/contract"
+import { type ChangeBody, toNewChange } from "./input"
+import { filterFromParams } from "./query"
+import { type ChangeStore, decodeCursor, encodeCursor, LIMITS, type NewChange, TAG_KEY } from "./service"
+
+const tags = ["changes"]
+const text = (max: number, description: string) => t.String({ maxLength: max, description })
+
+const ChangeCreate = t.Object(
+  {
+    category: text(LIMITS.category, "free-text group, e.g. deploy, dns, flag"),
+    description: text(LIMITS.description, "what changed; links (http/https) are shown clickable"),
+    criticality: t.Optional(
+      t.Union([t.Integer({ minimum: 1, maximum: 5 }), t.String({ maxLength: 16 })], {
+        description: "1–5 or info, notice, warning, error, critical (default 1)",
+      }),
+    ),
+    timestamp: t.Optional(
+      t.Union([t.Number(), t.String({ maxLength: 40 })], {
+        description:
+          "epoch seconds or milliseconds (detected: ≥ 10^11 is ms) or an ISO 8601 instant; default now",
+      }),
+    ),
+    service: t.Optional(text(LIMITS.service, "service the change applies to")),
+    environment: t.Optional(text(LIMITS.environment, "e.g. production, staging")),
+    author: t.Optional(text(LIMITS.author, "who made the change")),
+    url: t.Optional(text(LIMITS.url, "http(s) link: pull request, pipeline run, ticket")),
+    tags: t.Optional(
+      t.Record(t.String({ pattern: TAG_KEY.source }), t.String({ maxLength: LIMITS.tagValue }), {
+        description: `free string → string tags (at most ${LIMITS.tags})`,
+      }),
+    ),
+  },
+  { description: "Unknown keys are ignored." },
+)
+
+const ChangeEventSchema = t.Object({
+  id: t.Integer(),
+  timestamp: t.Integer({ description: "epoch ms" }),
+  criticality: t.Union([t.Integer(), t.Null()], { description: "1–5; null = unknown (old clients)" }),
+  criticality_name: t.String({ description: "info, notice, warning, error, critical, or ? when unknown" }),
+  category: t.Union([t.String(), t.Null()]),
+  description: t.Union([t.String(), t.Null()]),
+  source: t.String({ description: '"api" for events posted over HTTP, else the recording plugin\'s id' }),
+  service: t.Union([t.String(), t.Null()]),
+  environment: t.Union([t.String(), t.Null()]),
+  author: t.Union([t.String(), t.Null()]),
+  url: t.Union([t.String(), t.Null()]),
+  tags: t.Record(t.String(), t.String()),
+})
+
+const FilterQuery = {
+  since: t.Optional(t.String({ description: "start (inclusive): epoch s/ms or ISO 8601" })),
+  until: t.Optional(t.String({ description: "end (inclusive): epoch s/ms or ISO 8601; default now" })),
+  window: t.Optional(t.String({ description: "relative window ending at until, e.g. 15m, 1h, 7d" })),
+  criticality: t.Optional(t.String({ description: "comma list of 1–5 or names" })),
+  min_criticality: t.Optional(t.String({ description: "only this criticality or higher" })),
+  category: t.Optional(t.String({ description: "comma list of categories (exact)" })),
+  service: t.Optional(t.String({ description: "comma list of services" })),
+  environment: t.Optional(t.String({ description: "comma list of environments" })),
+  tag: t.Optional(
+    t.Union([t.String(), t.Array(t.String())], { description: "key:value, repeatable (all must match)" }),
+  ),
+  q: t.Optional(t.String({ maxLength: 200, description: "case-insensitive substring of the description" })),
+}
+
+const CRIT_NAMES = ["info", "notice", "warning", "error", "critical"]
+export const withName = <E extends { criticality: number | null }>(e: E) => ({
+  ...e,
+  criticality_name: e.criticality === null ? "?" : (CRIT_NAMES[e.criticality - 1] ?? String(e.criticality)),
+})
+
+function filterOrThrow(q: Parameters<typeof filterFromParams>[0], now: number, defaultWindow?: number) {
+  const r = filterFromParams(q, now, defaultWindow)
+  if ("errors" in r) {
+    const first = Object.entries(r.errors)[0]
+    throw new ApiError(400, "bad_request", `${first[0]} ${first[1]}`, r.errors)
+  }
+  return r
+}
+
+export function apiRoutes(ctx: PluginContext, store: ChangeStore) {
+  const read = ctx.auth.need("read")
+  const ingest = ctx.auth.need("ingest")
+  return new Elysia({ name: "changes.api" })
+    .post(
+      "/api/v1/changes",
+      async ({ body, set }) => {
+        const items = (Array.isArray(body) ? body : [body]) as ChangeBody[]
+        const rows: NewChange[] = []
+        const problems: Array<{ index: number; errors: Record<string, string> }> = []
+        const now = ctx.now()
+        items.forEach((item, index) => {
+          const r = toNewChange(item, "api", now)
+          if ("errors" in r) problems.push({ index, errors: r.errors })
+          else rows.push(r.change)
+        })
+        if (problems.length) {
+          const p = problems[0]
+          const [field, msg] = Object.entries(p.errors)[0]
+          throw new ApiError(
+            422,
+            "validation_failed",
+            `${Array.isArray(body) ? `item ${p.index}: ` : ""}${field} ${msg}; nothing was stored`,
+            problems,
+          )
+        }
+        const ids = await store.recordMany(rows)
+        set.status = 201
+        if (!Array.isArray(body)) set.headers.location = `/api/v1/changes/${ids[0]}`
+        return { ids }
+      },
+      {
+        beforeHandle: ingest,
+        body: t.Union([ChangeCreate, t.Array(ChangeCreate, { minItems: 1, maxItems: 1000 })]),
+        response: {
+          201: t.Object({ ids: t.Array(t.Integer(), { description: "ids of the stored events, in order" }) }),
+          401: errorSchema,
+          403: errorSchema,
+          413: errorSchema,
+          422: errorSchema,
+          503: errorSchema,
+        },
+        detail: {
+          summary: "Record one change event, or an array of up to 1000 (all or nothing)",
+          description: "Answered after commit. Duplicates are allowed: the change log is append-only.",
+          tags,
+        },
+      },
+    )
+    .get(
+      "/api/v1/changes",
+      async ({ query }) => {
+        const { filter } = filterOrThrow(query, ctx.now())
+        let cursor: { ts: number; id: number } | undefined
+        if (query.cursor) {
+          cursor = decodeCursor(query.cursor)
+          if (!cursor) throw new ApiError(400, "bad_request", "cursor is not one this API returned")
+        }
+        const limit = query.limit ?? 100
+        const rows = await store.list(filter, { limit: limit + 1, cursor })
+        const page = rows.slice(0, limit)
+        const last = page[page.length - 1]
+        return {
+          items: page.map(withName),
+          next_cursor: rows.length > limit && last ? encodeCursor({ ts: last.timestamp, id: last.id }) : null,
+        }
+      },
+      {
+        beforeHandle: read,
+        query: t.Object({
+          ...FilterQuery,
+          limit: t.Optional(t.Integer({ minimum: 1, maximum: 1000, default: 100 })),
+          cursor: t.Optional(t.String({ maxLength: 64, description: "next_cursor of the previous page" })),
+        }),
+        response: {
+          200: t.Object({
+            items: t.Array(ChangeEventSchema),
+            next_cursor: t.Union([t.String(), t.Null()], { description: "pass as cursor for the next page" }),
+          }),
+          400: errorSchema,
+          401: errorSchema,
+          403: errorSchema,
+          422: errorSchema,
+        },
+        detail: { summary: "List change events, newest first, with filters and cursor pagination", tags },
+      },
+    )
+    .get(
+      "/api/v1/changes/counts",
+      async ({ query }) => {
+        const now = ctx.now()
+        const { filter } = filterOrThrow(query, now, 3_600_000)
+        const categories = await store.countByCategory(filter)
+        return {
+          from: filter.from ?? null,
+          until: filter.to ?? now,
+          total: categories.reduce((n, c) => n + c.count, 0),
+          categories,
+        }
+      },
+      {
+        beforeHandle: read,
+        query: t.Object(FilterQuery),
+        response: {
+          200: t.Object({
+            from: t.Union([t.Integer(), t.Null()], { description: "epoch ms" }),
+            until: t.Integer({ description: "epoch ms" }),
+            total: t.Integer(),
+            categories: t.Array(t.Object({ category: t.Union([t.String(), t.Null()]), count: t.Integer() })),
+          }),
+          400: errorSchema,
+          401: errorSchema,
+          403: errorSchema,
+          422: errorSchema,
+        },
+        detail: { summary: "Count change events per category in a window (default the last hour)", tags },
+      },
+    )
+    .get(
+      "/api/v1/changes/:id",
+      async ({ params }) => {
+        const e = await store.get(params.id)
+        if (!e) throw new ApiError(404, "not_found", `no change event ${params.id}`)
+        return withName(e)
+      },
+      {
+        beforeHandle: read,
+        params: t.Object({ id: t.Integer({ minimum: 1 }) }),
+        response: {
+          200: ChangeEventSchema,
+          401: errorSchema,
+          403: errorSchema,
+          404: errorSchema,
+          422: errorSchema,
+        },
+        detail: { summary: "One change event by id", tags },
+      },
+    )
+}
