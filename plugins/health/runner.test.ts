@@ -1,0 +1,202 @@
+/**
+ * The runner: parallel execution (proven with a barrier, not with timings), caches, background
+ * intervals, checks registered after start, status aliases, and the readiness life cycle.
+ */
+import { afterAll, describe, expect, test } from "bun:test"
+import { boot } from "../../src/boot"
+import { createLogging } from "../../src/log"
+import { definePlugin } from "../../src/plugin/contract"
+import { createTestApp, testDatabase } from "../../test/support"
+import healthPlugin from "./plugin"
+import { normalizeResult, parseStatus } from "./runner"
+import { until } from "./testing"
+
+describe("parallel checks", () => {
+  test("N checks that each wait until all N have started all pass (sequential runs would time out)", async () => {
+    const N = 6
+    let started = 0
+    let open: () => void = () => {}
+    const barrier = new Promise<void>((r) => {
+      open = r
+    })
+    const checks = Array.from({ length: N }, (_, i) => ({
+      name: `wait-${i}`,
+      timeoutMs: 1500,
+      async check() {
+        started++
+        if (started === N) open()
+        await barrier
+        return { status: "pass" as const, message: `started with ${started} others` }
+      },
+    }))
+    const app = await createTestApp({
+      plugins: [healthPlugin, definePlugin({ id: "barrier", title: "Barrier", checks: () => checks })],
+    })
+    try {
+      const r = await app.request("/c2c/health_check?checks=" + checks.map((c) => c.name).join(","))
+      const body = await r.json()
+      expect(body.failures).toEqual({})
+      expect(Object.keys(body.successes).sort()).toEqual(checks.map((c) => c.name).sort())
+      expect(r.status).toBe(200)
+    } finally {
+      await app.close()
+    }
+  })
+})
+
+describe("cache, intervals, late registration", () => {
+  let calls = 0
+  let background = 0
+  const plugin = definePlugin({
+    id: "counting",
+    title: "Counting",
+    checks: () => [
+      {
+        name: "cached",
+        cacheTtlMs: 1000,
+        check() {
+          calls++
+          return { status: "pass", message: `call ${calls}` }
+        },
+      },
+      {
+        name: "ticking",
+        intervalMs: 20,
+        check() {
+          background++
+          return { status: "pass" }
+        },
+      },
+    ],
+    start(ctx) {
+      ctx.health.register({
+        name: "late",
+        check: () => ({ status: "warn", message: "registered after start" }),
+      })
+    },
+  })
+  let app: Awaited<ReturnType<typeof createTestApp>>
+  afterAll(() => app?.close())
+
+  test("a cached result is reused until its TTL (host clock) runs out", async () => {
+    app = await createTestApp({ plugins: [healthPlugin, plugin] })
+    await app.request("/c2c/health_check?checks=cached")
+    await app.request("/health")
+    await app.request("/readyz")
+    expect(calls).toBe(1)
+    app.clock.advance(1001)
+    await app.request("/health")
+    expect(calls).toBe(2)
+    const forced = await app.request("/api/v1/health/checks/cached/run", {
+      method: "POST",
+      headers: { authorization: "Bearer x" },
+    })
+    expect(forced.status).toBe(401)
+  })
+
+  test("a check with an interval runs in the background", async () => {
+    const before = background
+    await until(() => background >= before + 3)
+  })
+
+  test("a check registered after start appears in every format", async () => {
+    const ietf = await (await app.request("/health")).json()
+    expect(ietf.checks["late:responseTime"][0].status).toBe("warn")
+    const readyz = await (await app.request("/readyz?verbose")).text()
+    expect(readyz).toContain("[+]late ok")
+    const c2c = await (await app.request("/c2c/health_check")).json()
+    expect(c2c.successes.late).toBeDefined()
+  })
+})
+
+describe("results", () => {
+  test("IETF status words and aliases are accepted in any letter case", () => {
+    expect(["pass", "OK", "Up", "warn", "WARN", "fail", "Error", "DOWN"].map(parseStatus)).toEqual([
+      "pass",
+      "pass",
+      "pass",
+      "warn",
+      "warn",
+      "fail",
+      "fail",
+      "fail",
+    ])
+    expect(parseStatus("maybe")).toBeUndefined()
+  })
+
+  test("panopticon-style and IETF-style returns normalise the same way", () => {
+    expect(normalizeResult(undefined)).toEqual({ status: "pass", message: "", extras: {} })
+    expect(normalizeResult({ healthy: false, status_message: "queue stalled", queued_jobs: 423 })).toEqual({
+      status: "fail",
+      message: "queue stalled",
+      extras: { queued_jobs: 423 },
+    })
+    expect(normalizeResult({ healthy: false, status: "queue stalled" })).toMatchObject({
+      status: "fail",
+      message: "queue stalled",
+    })
+    expect(normalizeResult({ status: "Down", output: "x", observedValue: 3, observedUnit: "ms" })).toEqual({
+      status: "fail",
+      message: "x",
+      extras: {},
+      observedValue: 3,
+      observedUnit: "ms",
+    })
+    expect(normalizeResult({ status: "purple" })).toMatchObject({
+      status: "fail",
+      message: 'unknown status "purple"',
+    })
+  })
+})
+
+describe("readiness life cycle", () => {
+  test("not ready while starting and while shutting down; live throughout", async () => {
+    const { db, drop } = await testDatabase()
+    let releaseStop: () => void = () => {}
+    const stopping = new Promise<void>((r) => {
+      releaseStop = r
+    })
+    let stopEntered = false
+    // "aaa" stops after "health" (reverse order): while it blocks, health has already begun shutting down
+    const slowStop = definePlugin({
+      id: "aaa",
+      title: "Slow to stop",
+      async stop() {
+        stopEntered = true
+        await stopping
+      },
+    })
+    const logging = createLogging({ rootLevel: "info", format: "json", write: () => {} })
+    const booted = await boot({
+      env: { LOGBOOK_DATA_DIR: "/tmp" },
+      plugins: [healthPlugin, slowStop],
+      db,
+      logging,
+    })
+    const req = (p: string) => booted.app.fetch(new Request(`http://127.0.0.1${p}`))
+    try {
+      const starting = await req("/readyz?verbose&exclude=database&exclude=disk")
+      expect(starting.status).toBe(503)
+      expect(await starting.text()).toContain("[-]started failed: reason withheld\n")
+      expect((await req("/startupz")).status).toBe(503)
+      expect((await req("/livez")).status).toBe(200)
+      expect((await (await req("/actuator/health/readiness")).json()).status).toBe("OUT_OF_SERVICE")
+
+      await booted.host.start()
+      expect((await req("/readyz?exclude=database&exclude=disk")).status).toBe(200)
+      expect(await (await req("/startupz")).text()).toBe("ok")
+
+      const stopped = booted.host.stop()
+      await until(() => stopEntered)
+      const shutting = await req("/readyz?verbose&exclude=database&exclude=disk&exclude=plugins")
+      expect(shutting.status).toBe(503)
+      expect(await shutting.text()).toContain("[-]shutdown failed: reason withheld\n")
+      expect((await req("/livez")).status).toBe(200)
+      releaseStop()
+      await stopped
+    } finally {
+      releaseStop()
+      await drop()
+    }
+  })
+})
