@@ -2,14 +2,13 @@
  * Boot: configuration → plugins (built-in + drop-ins) → host → app. Shared by `serve`, `check` and the
  * tests, so every entry point starts Logbook the same way.
  */
-import builtins from "logbook:builtin-plugins"
 import { type CoreConfig, coreSettings, readSettings } from "./config"
 import type { Db } from "./db/database"
 import { type App, createApp, createUi } from "./http/app"
 import type { Logging } from "./log"
 import type { LogbookPlugin } from "./plugin/contract"
 import { loadDropIns } from "./plugin/dropins"
-import { createHost, type Host, type PluginSource } from "./plugin/host"
+import { createHost, type Host, type LoadFailure, type PluginSource } from "./plugin/host"
 
 export interface BootOptions {
   env?: Record<string, string | undefined>
@@ -32,19 +31,42 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   return readSettings(coreSettings, env)
 }
 
+/**
+ * Imports every built-in plugin (discovered at build/preload time); a plugin whose import fails is
+ * added to `failures` (shown as failed, or fatal with LOGBOOK_STRICT_PLUGINS=1) instead of throwing.
+ */
+export async function loadBuiltins(failures: LoadFailure[] = []): Promise<PluginSource[]> {
+  const { default: builtins } = await import("logbook:builtin-plugins")
+  const out: PluginSource[] = []
+  for (const b of builtins) {
+    try {
+      const mod = await b.load()
+      if (!mod.default?.id) throw new Error("plugin.ts must `export default definePlugin({ id, title, … })`")
+      out.push({ plugin: mod.default, source: b.source })
+    } catch (e) {
+      failures.push({ id: b.id, source: b.source, error: (e as Error).stack ?? String(e) })
+    }
+  }
+  return out
+}
+
 export async function boot(opts: BootOptions = {}): Promise<Booted> {
   const env = opts.env ?? process.env
   const config = loadConfig(env)
+  const loadFailures: LoadFailure[] = []
   const plugins: PluginSource[] = opts.plugins
     ? opts.plugins.map((plugin) => ({ plugin, source: "built-in" }))
-    : [...builtins]
+    : await loadBuiltins(loadFailures)
   const dropIns = !opts.plugins || opts.dropIns ? await loadDropIns(config.pluginsDir) : undefined
-  if (dropIns) plugins.push(...dropIns.plugins)
+  if (dropIns) {
+    plugins.push(...dropIns.plugins)
+    loadFailures.push(...dropIns.failures)
+  }
   const host = await createHost({
     config,
     env,
     plugins,
-    loadFailures: dropIns?.failures,
+    loadFailures,
     dropInChecks: dropIns?.checks,
     db: opts.db,
     logging: opts.logging,

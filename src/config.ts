@@ -137,7 +137,7 @@ function describeExpected(schema: TSchema): string {
   if (schema.type === "number") return `a number${schema.minimum !== undefined ? ` ≥ ${schema.minimum}` : ""}`
   if (schema.type === "boolean") return "1/0, true/false, yes/no or on/off"
   if (schema.pattern) return `a string matching ${schema.pattern}`
-  return "a string"
+  return schema.minLength ? "a non-empty string" : "a string"
 }
 
 function convert(spec: Setting, raw: string): unknown {

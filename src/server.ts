@@ -1,23 +1,45 @@
 /**
- * `logbook serve`: boot, listen, and shut down cleanly on SIGTERM/SIGINT — stop accepting, let plugins
- * stop, drain the group-commit writer (nothing acknowledged is lost), close the database.
+ * `logbook serve`: read and print the configuration (secrets redacted), boot, listen, and shut down
+ * cleanly on SIGTERM/SIGINT — stop accepting, let in-flight requests finish (their writes commit before
+ * they are answered), let plugins stop, drain the group-commit writer (nothing acknowledged is lost),
+ * flush Sentry, close the database.
  */
-import { boot } from "./boot"
+import { boot, loadConfig } from "./boot"
 import { coreSettings, describeSettings } from "./config"
-import { VERSION } from "./version"
+import { serverBodyLimit } from "./http/app"
+import { createLogging, type LevelName } from "./log"
+import { initSentry } from "./sentry"
+import { RELEASE_ID, VERSION } from "./version"
 
 export async function serve(): Promise<void> {
   const started = performance.now()
-  const { config, host, app } = await boot()
-  const log = host.logging.logger("logbook")
+  // a signal during start-up is honoured once the server is up (so the shutdown below is the only path)
+  let shutdown: ((signal: string) => Promise<void>) | undefined
+  let pendingSignal: string | undefined
+  const onSignal = (signal: string) => {
+    if (shutdown) void shutdown(signal)
+    else pendingSignal ??= signal
+  }
+  process.on("SIGTERM", () => onSignal("SIGTERM"))
+  process.on("SIGINT", () => onSignal("SIGINT"))
+  const config = loadConfig()
+  const logging = createLogging({ rootLevel: config.logLevel as LevelName, format: config.logFormat })
+  const log = logging.logger("logbook")
   log.info("configuration", {
     settings: describeSettings(coreSettings, config as unknown as Record<string, unknown>),
+  })
+  const { host, app } = await boot({ logging })
+  const flushSentry = await initSentry({
+    dsn: config.sentryDsn,
+    environment: config.sentryEnvironment,
+    release: RELEASE_ID || VERSION,
+    events: host.events,
   })
   await host.start()
   const server = Bun.serve({
     hostname: config.host,
     port: config.port,
-    maxRequestBodySize: config.maxBodyBytes,
+    maxRequestBodySize: serverBodyLimit(config.maxBodyBytes),
     idleTimeout: 30,
     fetch: app.fetch,
     error(e) {
@@ -30,18 +52,22 @@ export async function serve(): Promise<void> {
     version: VERSION,
     database: host.db.dialect,
     plugins: host.infos.map((p) => `${p.id}:${p.status}`),
+    sentry: Boolean(flushSentry),
     startup_ms: Math.round(performance.now() - started),
   })
   let stopping = false
-  const shutdown = async (signal: string) => {
+  shutdown = async (signal: string) => {
     if (stopping) return
     stopping = true
     log.info("shutting down", { signal })
-    await server.stop(false)
+    // stop accepting; requests already being handled still run to their answer
+    const closed = server.stop(false)
+    // idle keep-alive connections would hold stop() open until they time out: bound the wait
+    await Promise.race([closed, Bun.sleep(10_000)])
     await host.stop()
-    log.info("stopped")
+    await flushSentry?.()
+    log.info("stopped", { writer: host.writer.stats() })
     process.exit(0)
   }
-  process.on("SIGTERM", () => void shutdown("SIGTERM"))
-  process.on("SIGINT", () => void shutdown("SIGINT"))
+  if (pendingSignal) await shutdown(pendingSignal)
 }

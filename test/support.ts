@@ -5,6 +5,7 @@
  */
 import { type Booted, boot } from "../src/boot"
 import { type Db, openPostgres, openSqlite } from "../src/db/database"
+import { serverBodyLimit } from "../src/http/app"
 import { createLogging, type LogLine } from "../src/log"
 import type { LogbookPlugin } from "../src/plugin/contract"
 
@@ -105,7 +106,7 @@ export async function createTestApp(
         hostname: "127.0.0.1",
         port: 0,
         fetch: booted.app.fetch,
-        maxRequestBodySize: booted.config.maxBodyBytes,
+        maxRequestBodySize: serverBodyLimit(booted.config.maxBodyBytes),
       })
       return `http://127.0.0.1:${server.port}`
     },

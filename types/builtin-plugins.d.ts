@@ -1,4 +1,8 @@
 declare module "logbook:builtin-plugins" {
-  const plugins: Array<{ plugin: import("../src/plugin/contract").LogbookPlugin; source: string }>
+  const plugins: Array<{
+    id: string
+    source: string
+    load(): Promise<{ default: import("../src/plugin/contract").LogbookPlugin }>
+  }>
   export default plugins
 }

@@ -6,6 +6,7 @@
  * code that prefers the query builder.
  */
 import { Database } from "bun:sqlite"
+import { AsyncLocalStorage } from "node:async_hooks"
 import { mkdirSync } from "node:fs"
 import { dirname } from "node:path"
 import { type BunSQLiteDatabase, drizzle as drizzleSqlite } from "drizzle-orm/bun-sqlite"
@@ -79,8 +80,6 @@ export function openSqlite(path: string): Db {
   raw.exec("PRAGMA busy_timeout = 5000")
   raw.exec("PRAGMA foreign_keys = ON")
   const orm: Orm = { dialect: "sqlite", db: drizzleSqlite(raw) }
-  let inTx = false
-  let txChain: Promise<unknown> = Promise.resolve()
   let observer: ((sql: string, ms: number) => void) | undefined
   const timed = <T>(sql: string, f: () => T): T => {
     if (!observer) return f()
@@ -90,61 +89,110 @@ export function openSqlite(path: string): Db {
     return r
   }
 
+  // One connection, so a transaction spans every statement run on it until COMMIT. While one is open
+  // (its function awaits between statements), statements from other async contexts must not slip into
+  // it — a ROLLBACK would take their already-acknowledged writes along. The open transaction is known
+  // through AsyncLocalStorage: its own code runs straight through (nested calls become savepoints),
+  // everyone else waits for it to end.
+  const inTx = new AsyncLocalStorage<number>()
+  let openTx = 0 // id of the open transaction, 0 = none
+  let txSeq = 0
+  let txChain: Promise<unknown> = Promise.resolve()
+  let savepointSeq = 0
+  const outsider = () => openTx !== 0 && inTx.getStore() !== openTx
+  /** Runs f now, or — for a caller outside the open transaction — after every queued transaction. */
+  const exclusive = <T>(f: () => T): Promise<T> => {
+    if (!outsider()) {
+      try {
+        return Promise.resolve(f())
+      } catch (e) {
+        return Promise.reject(e)
+      }
+    }
+    const next = txChain.then(f)
+    txChain = next.catch(() => undefined)
+    return next
+  }
+
   const db: Db = {
     dialect: "sqlite",
     sqlite: raw,
     orm,
-    async all<T>(sql: string, params: readonly unknown[] = []) {
-      return timed(sql, () => raw.query(sql).all(...sqliteParams(params)) as T[])
+    all<T>(sql: string, params: readonly unknown[] = []) {
+      return exclusive(() => timed(sql, () => raw.query(sql).all(...sqliteParams(params)) as T[]))
     },
-    async get<T>(sql: string, params: readonly unknown[] = []) {
-      return timed(sql, () => (raw.query(sql).get(...sqliteParams(params)) ?? undefined) as T | undefined)
+    get<T>(sql: string, params: readonly unknown[] = []) {
+      return exclusive(() =>
+        timed(sql, () => (raw.query(sql).get(...sqliteParams(params)) ?? undefined) as T | undefined),
+      )
     },
-    async run(sql, params = []) {
-      return timed(sql, () => raw.query(sql).run(...sqliteParams(params)).changes)
+    run(sql, params = []) {
+      return exclusive(() => timed(sql, () => raw.query(sql).run(...sqliteParams(params)).changes))
     },
     observe(o) {
       observer = o
     },
-    async exec(sql) {
-      raw.exec(sql)
+    exec(sql) {
+      return exclusive(() => {
+        raw.exec(sql)
+      })
     },
-    transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
-      if (inTx) return fn(db)
-      // one connection: transactions are serialised
-      const next = txChain.then(async () => {
-        raw.exec("BEGIN IMMEDIATE")
-        inTx = true
+    async transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
+      if (openTx !== 0 && inTx.getStore() === openTx) {
+        // nested: a savepoint, so a failure inside rolls back only its own part
+        const sp = `sp_${++savepointSeq}`
+        raw.exec(`SAVEPOINT ${sp}`)
         try {
           const r = await fn(db)
-          raw.exec("COMMIT")
+          raw.exec(`RELEASE ${sp}`)
           return r
         } catch (e) {
-          raw.exec("ROLLBACK")
+          raw.exec(`ROLLBACK TO ${sp}`)
+          raw.exec(`RELEASE ${sp}`)
           throw e
-        } finally {
-          inTx = false
         }
-      })
+      }
+      const id = ++txSeq
+      const next = txChain.then(() =>
+        inTx.run(id, async () => {
+          raw.exec("BEGIN IMMEDIATE")
+          openTx = id
+          try {
+            const r = await fn(db)
+            raw.exec("COMMIT")
+            return r
+          } catch (e) {
+            if (raw.inTransaction) raw.exec("ROLLBACK")
+            throw e
+          } finally {
+            openTx = 0
+          }
+        }),
+      )
       txChain = next.catch(() => undefined)
       return next
     },
     async close() {
+      await txChain
       raw.close()
     },
   }
   return db
 }
 
+let savepointSeq = 0
+
 interface PgObserver {
   fn?: (sql: string, ms: number) => void
 }
 
 function wrapPg(
-  sql: postgres.Sql | postgres.TransactionSql,
+  sql: postgres.Sql | postgres.TransactionSql | postgres.ReservedSql,
   root: postgres.Sql,
   orm: Orm,
   obs: PgObserver,
+  /** pool: the root pool; tx: inside begin(); conn / connTx: a reserved connection, outside / inside BEGIN. */
+  mode: "pool" | "tx" | "conn" | "connTx",
 ): Db {
   const db: Db = {
     dialect: "postgres",
@@ -177,8 +225,29 @@ function wrapPg(
       await sql.unsafe(text)
     },
     async transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
-      if (sql !== root) return fn(db)
-      return (await root.begin((tx) => fn(wrapPg(tx, root, orm, obs)))) as T
+      // nested: a savepoint, so a failure inside rolls back only its own part
+      if (mode === "tx")
+        return (await (sql as postgres.TransactionSql).savepoint((sp) =>
+          fn(wrapPg(sp, root, orm, obs, "tx")),
+        )) as T
+      if (mode === "pool")
+        return (await (sql as postgres.Sql).begin((tx) => fn(wrapPg(tx, root, orm, obs, "tx")))) as T
+      // a reserved connection has no begin(): the same by hand
+      const [start, commit, rollback] =
+        mode === "conn"
+          ? ["BEGIN", "COMMIT", "ROLLBACK"]
+          : ((n) => [`SAVEPOINT ${n}`, `RELEASE SAVEPOINT ${n}`, `ROLLBACK TO SAVEPOINT ${n}`])(
+              `sp_${++savepointSeq}`,
+            )
+      await sql.unsafe(start)
+      try {
+        const r = await fn(mode === "conn" ? wrapPg(sql, root, orm, obs, "connTx") : db)
+        await sql.unsafe(commit)
+        return r
+      } catch (e) {
+        await sql.unsafe(rollback)
+        throw e
+      }
     },
     async close() {
       await root.end({ timeout: 5 })
@@ -196,7 +265,21 @@ export function openPostgres(url: string, opts: { max?: number } = {}): Db {
       bigint: { to: 20, from: [20], serialize: (x: number) => String(x), parse: (x: string) => Number(x) },
     },
   })
-  return wrapPg(root, root, { dialect: "postgres", db: drizzlePg(root) }, {})
+  return wrapPg(root, root, { dialect: "postgres", db: drizzlePg(root) }, {}, "pool")
+}
+
+/**
+ * Runs fn with a Db bound to one reserved PostgreSQL connection (session-level state such as advisory
+ * locks stays on it); the connection is released afterwards.
+ */
+export async function withPgConnection<T>(db: Db, fn: (conn: Db) => Promise<T>): Promise<T> {
+  if (!db.pg) throw new Error("withPgConnection needs a PostgreSQL database")
+  const conn = await db.pg.reserve()
+  try {
+    return await fn(wrapPg(conn, db.pg, db.orm, {}, "conn"))
+  } finally {
+    conn.release()
+  }
 }
 
 /** `postgres://…` → PostgreSQL; `:memory:` → throw-away SQLite; otherwise a SQLite file. */

@@ -4,7 +4,7 @@
  * plugin's in plugin order. Applied ids are recorded in `logbook_migrations`; on PostgreSQL an advisory
  * lock makes two instances starting at once take turns.
  */
-import type { Db } from "./database"
+import { type Db, withPgConnection } from "./database"
 
 export interface Migration {
   /** Unique and stable: `<owner>/<nnn>_<what>`, e.g. `changes/001_events`. */
@@ -41,13 +41,15 @@ export async function migrate(db: Db, migrations: readonly Migration[], now = Da
     }
     return applied
   }
-  if (db.dialect !== "postgres" || !db.pg) return apply(db)
-  const conn = await db.pg.reserve()
-  try {
-    await conn`SELECT pg_advisory_lock(${LOCK_KEY})`
-    return await apply(db)
-  } finally {
-    await conn`SELECT pg_advisory_unlock(${LOCK_KEY})`
-    conn.release()
-  }
+  if (db.dialect !== "postgres") return apply(db)
+  // the lock is held by one session: take it and apply the migrations on the same reserved connection
+  // (so a pool of one connection cannot deadlock), and let the next instance find nothing pending
+  return withPgConnection(db, async (conn) => {
+    await conn.run("SELECT pg_advisory_lock(?)", [LOCK_KEY])
+    try {
+      return await apply(conn)
+    } finally {
+      await conn.run("SELECT pg_advisory_unlock(?)", [LOCK_KEY])
+    }
+  })
 }

@@ -9,13 +9,16 @@ import { Elysia } from "elysia"
 import { assetResponse } from "../../views/assets"
 import { type Html, html } from "../../views/html"
 import { layout } from "../../views/layout"
+import { WriterFullError } from "../db/writer"
 import { requestScope } from "../log"
 import type { Ui } from "../plugin/contract"
 import type { Host } from "../plugin/host"
 import { VERSION } from "../version"
+import { SESSION_COOKIE } from "./auth"
 import { corePages } from "./core-pages"
 import { ApiError, errorResponse } from "./errors"
 import { requestIdOf } from "./request-id"
+import { tokenApi } from "./tokens-api"
 
 export interface App {
   elysia: Elysia
@@ -76,30 +79,111 @@ export function routeName(template: string): string {
     .replace(/^_+|_+$/g, "")
 }
 
+/** Bun's own limit sits above ours, so our JSON 413 answers first; Bun's bare 413 is only a backstop. */
+export const serverBodyLimit = (maxBodyBytes: number) => maxBodyBytes + 64 * 1024
+
+const UNSAFE = new Set(["POST", "PUT", "PATCH", "DELETE"])
+const FORM = /^(application\/x-www-form-urlencoded|multipart\/form-data)/i
+/** Content types Elysia parses into objects; a body of another type that fails an object schema is 415. */
+const STRUCTURED =
+  /^(application\/([\w.+-]+\+)?json|application\/x-www-form-urlencoded|multipart\/form-data)/i
+
+/** `/api/v1/x/:id` → a matcher for concrete paths (405 detection only, so off the hot path). */
+function templateMatcher(template: string): RegExp {
+  const parts = template.split("/").map((seg) => {
+    if (seg === "*") return ".*"
+    if (seg.startsWith(":")) return seg.endsWith("?") ? "[^/]*" : "[^/]+"
+    return seg.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")
+  })
+  return new RegExp(`^${parts.join("/")}$`)
+}
+
+/** Reads a body of unknown length (chunked) up to `max` bytes; undefined when it is longer. */
+async function readLimited(
+  body: ReadableStream<Uint8Array>,
+  max: number,
+): Promise<Uint8Array<ArrayBuffer> | undefined> {
+  const chunks: Uint8Array[] = []
+  let total = 0
+  const reader = body.getReader()
+  for (;;) {
+    const { done, value } = await reader.read()
+    if (done) break
+    total += value.byteLength
+    if (total > max) {
+      await reader.cancel().catch(() => {})
+      return undefined
+    }
+    chunks.push(value)
+  }
+  const out = new Uint8Array(total)
+  let at = 0
+  for (const c of chunks) {
+    out.set(c, at)
+    at += c.byteLength
+  }
+  return out
+}
+
 export function createApp(host: Host): App {
   const log = host.logging.logger("logbook.http")
   const routeOf = new WeakMap<Request, string>()
   const corsOrigins = new Set(host.config.corsOrigins)
   const anyOrigin = corsOrigins.has("*")
 
+  /** 405 + Allow when the path exists with other methods; undefined for a real 404. */
+  let matchers: Array<{ method: string; re: RegExp }> | undefined
+  const allowedMethods = (path: string): string[] => {
+    matchers ??= elysia.routes
+      .filter((r) => r.method !== "ALL" && !r.path.includes("*"))
+      .map((r) => ({ method: r.method, re: templateMatcher(r.path) }))
+    const methods = new Set(matchers.filter((m) => m.re.test(path)).map((m) => m.method))
+    if (methods.has("GET")) methods.add("HEAD")
+    return [...methods].sort()
+  }
+
   const elysia = new Elysia({ normalize: true, strictPath: true })
     .onBeforeHandle({ as: "global" }, ({ request, route }) => {
       routeOf.set(request, route)
     })
-    .onError({ as: "global" }, ({ code, error, request, path, set }) => {
+    .onError({ as: "global" }, async ({ code, error, request, path, set }) => {
       if (code === "NOT_FOUND") {
+        const allow = allowedMethods(path)
+        if (allow.length && !allow.includes(request.method))
+          return errorResponse(
+            405,
+            "method_not_allowed",
+            `${request.method} is not allowed on ${path}; allowed: ${allow.join(", ")}`,
+            undefined,
+            { allow: allow.join(", ") },
+          )
         if (isPage(path)) return notFoundPage(host, request)
         return errorResponse(404, "not_found", `no route for ${request.method} ${path}`)
       }
       if (error instanceof ApiError) {
-        if (isPage(path) && error.status !== 401 && error.status !== 403)
+        if (isPage(path)) {
+          if (error.status === 401 && request.method === "GET") {
+            const next = new URL(request.url)
+            return new Response(null, {
+              status: 303,
+              headers: { location: `/ui/signin?next=${encodeURIComponent(next.pathname + next.search)}` },
+            })
+          }
           return errorPage(host, request, error.status, error.message)
+        }
         return errorResponse(error.status, error.code, error.message, error.details, error.headers)
       }
       if (code === "VALIDATION") {
         const e = error as { all?: Array<{ path: string; message: string; summary?: string }>; type?: string }
-        const details = (e.all ?? []).map((x) => ({ path: x.path, message: x.summary ?? x.message }))
         const where = e.type ?? "request"
+        const contentType = request.headers.get("content-type") ?? ""
+        if (where === "body" && contentType && !STRUCTURED.test(contentType))
+          return errorResponse(
+            415,
+            "unsupported_media_type",
+            `a body of type ${contentType.split(";")[0]} is not accepted here; send application/json`,
+          )
+        const details = (e.all ?? []).map((x) => ({ path: x.path, message: x.summary ?? x.message }))
         const first = details[0]
         return errorResponse(
           422,
@@ -109,20 +193,28 @@ export function createApp(host: Host): App {
         )
       }
       if (code === "PARSE") return errorResponse(400, "bad_request", "the request body could not be parsed")
-      const name = (error as { name?: string })?.name
-      if (name === "WriterFullError")
-        return errorResponse(503, "overloaded", (error as Error).message, undefined, { "retry-after": "1" })
-      const status = typeof set.status === "number" && set.status >= 400 ? set.status : 500
-      if (status >= 500) {
-        log.error("unhandled error", { error, path })
-        host.events.emit("http.error", {
-          error,
-          request,
-          requestId: requestScope.getStore()?.requestId ?? "",
+      if (error instanceof WriterFullError)
+        return errorResponse(503, "overloaded", error.message, undefined, {
+          "retry-after": String(error.retryAfterSeconds),
         })
-        return errorResponse(500, "internal", "internal error; see the server log for this request id")
-      }
-      return errorResponse(status, "error", (error as Error)?.message ?? "error")
+      const status = typeof set.status === "number" && set.status >= 400 ? set.status : 500
+      if (status < 500) return errorResponse(status, "error", (error as Error)?.message ?? "error")
+      const requestId = requestScope.getStore()?.requestId ?? ""
+      log.error("unhandled error", { error, path })
+      if (host.events.has("http.error")) host.events.emit("http.error", { error, request, requestId })
+      if (isPage(path))
+        return errorPage(host, request, 500, `Something went wrong (request id ${requestId}).`)
+      // details (never a stack trace) only for admins; everyone else gets the request id to report
+      const admin = (await host.auth.principal(request)).roles.has("admin")
+      const err = error as Error
+      return errorResponse(
+        500,
+        "internal",
+        "internal error; see the server log for this request id",
+        admin
+          ? { requestId, error: `${err?.name ?? "Error"}: ${err?.message ?? String(error)}` }
+          : { requestId },
+      )
     })
     .use(
       openapi({
@@ -154,10 +246,33 @@ export function createApp(host: Host): App {
       { detail: { hide: true } },
     )
     .use(corePages(host))
+    .use(tokenApi(host))
 
   for (const m of host.mounted) if (m.routes) elysia.use(m.routes)
 
   const maxBody = host.config.maxBodyBytes
+  const tooLarge = (what: string) =>
+    errorResponse(
+      413,
+      "payload_too_large",
+      `the body is ${what}; the limit is ${maxBody} bytes (LOGBOOK_MAX_BODY_BYTES)`,
+    )
+
+  /** Cookie sessions must prove every state-changing request with the CSRF token (header or form). */
+  async function csrfRefused(request: Request, path: string): Promise<boolean> {
+    if (!UNSAFE.has(request.method) || path === "/ui/signin") return false
+    if (!request.headers.get("cookie")?.includes(SESSION_COOKIE)) return false
+    if ((await host.auth.principal(request)).via !== "session") return false
+    let form: unknown
+    if (!request.headers.has("x-csrf-token") && FORM.test(request.headers.get("content-type") ?? ""))
+      form = (
+        await request
+          .clone()
+          .formData()
+          .catch(() => undefined)
+      )?.get("_csrf")
+    return !(await host.auth.checkCsrf(request, form))
+  }
 
   async function handle(request: Request, requestId: string): Promise<Response> {
     const started = performance.now()
@@ -165,29 +280,42 @@ export function createApp(host: Host): App {
     const origin = request.headers.get("origin")
     const corsAllowed = origin !== null && (anyOrigin || corsOrigins.has(origin)) && !isPage(url.pathname)
     let response: Response
-    const length = Number(request.headers.get("content-length") ?? 0)
+    const lengthHeader = request.headers.get("content-length")
+    const length = Number(lengthHeader ?? 0)
     if (length > maxBody) {
-      response = errorResponse(
-        413,
-        "payload_too_large",
-        `the body is ${length} bytes; the limit is ${maxBody} (LOGBOOK_MAX_BODY_BYTES)`,
-      )
+      response = tooLarge(`${length} bytes`)
     } else if (
       request.method === "OPTIONS" &&
       corsAllowed &&
       request.headers.has("access-control-request-method")
     ) {
       response = new Response(null, {
-        status: 200,
+        status: 204,
         headers: {
           "access-control-allow-methods": "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS",
           "access-control-allow-headers":
-            request.headers.get("access-control-request-headers") ?? "content-type, authorization, x-api-key",
+            request.headers.get("access-control-request-headers") ??
+            "content-type, authorization, x-api-key, x-request-id",
           "access-control-max-age": "600",
         },
       })
     } else {
-      response = await elysia.handle(request)
+      let req = request
+      let oversized = false
+      // a body without Content-Length (chunked) is counted as it arrives
+      if (lengthHeader === null && request.body && UNSAFE.has(request.method)) {
+        const body = await readLimited(request.body, maxBody)
+        if (body) req = new Request(request, { body })
+        else oversized = true
+      }
+      if (oversized) response = tooLarge(`larger than the limit`)
+      else if (await csrfRefused(req, url.pathname))
+        response = errorResponse(403, "csrf", "missing or wrong CSRF token: reload the page and try again")
+      else response = await elysia.handle(req)
+      if (req !== request) {
+        const route = routeOf.get(req)
+        if (route) routeOf.set(request, route)
+      }
     }
     const ms = performance.now() - started
     const route = routeOf.get(request) ?? "_not_found"
@@ -200,13 +328,17 @@ export function createApp(host: Host): App {
         `route;desc="${routeName(route)}";dur=${ms.toFixed(2)}${render === undefined ? "" : `, render;dur=${render.toFixed(2)}`}`,
       )
       if (corsAllowed) {
+        // `*` never goes with credentials; an allow-listed origin is trusted with them
         h.set("access-control-allow-origin", anyOrigin ? "*" : (origin as string))
+        if (!anyOrigin) h.set("access-control-allow-credentials", "true")
         h.set("access-control-expose-headers", "X-Request-ID, X-Record-Count, X-Record-Group, Retry-After")
         if (!anyOrigin) h.append("vary", "Origin")
       }
     } catch {
       // immutable headers (rare): the response stands as it is
     }
+    if (log.isEnabled("debug"))
+      log.debug("request", { method: request.method, route, status: response.status, ms: Math.round(ms) })
     if (host.events.has("http.request"))
       host.events.emit("http.request", {
         method: request.method,

@@ -6,7 +6,7 @@
  * Callers without credentials get the roles in LOGBOOK_ANONYMOUS. Admin always needs a token.
  */
 import { timingSafeEqual } from "node:crypto"
-import { digestOf, findLiveToken, parseRoles, type TokenRow } from "../auth/tokens"
+import { digestOf, findLiveToken, parseRoles, revokeToken, type TokenRow } from "../auth/tokens"
 import type { CoreConfig } from "../config"
 import type { Db } from "../db/database"
 import type { Auth, Principal, Role } from "../plugin/contract"
@@ -48,6 +48,9 @@ export interface AuthService extends Auth {
   clearCookie(): string
   csrfFor(request: Request): Promise<string>
   checkCsrf(request: Request, formValue?: unknown): Promise<boolean>
+  /** Revokes a token by id or name and forgets cached principals at once (this instance). */
+  revoke(idOrName: string): Promise<boolean>
+  /** Drops the principal cache (tokens revoked elsewhere are otherwise honoured for up to 15 s). */
   forget(): void
 }
 
@@ -88,10 +91,14 @@ export function createAuth(opts: {
     return principal
   }
 
+  // a session of the bootstrap admin token (id 0) dies with that token: its value is part of the key
+  const sessionKey = (id: string) => (id === "0" ? `${secret}:${digestOf(config.adminToken)}` : secret)
+  const sessionMac = (id: string, expires: number | string) => hmac(sessionKey(id), `${id}.${expires}`)
+
   async function bySession(value: string): Promise<Principal | undefined> {
     const [id, expires, mac] = value.split(".")
     if (!id || !expires || !mac) return undefined
-    const expected = hmac(secret, `${id}.${expires}`)
+    const expected = sessionMac(id, expires)
     if (mac.length !== expected.length || !timingSafeEqual(Buffer.from(mac), Buffer.from(expected)))
       return undefined
     if (Number(expires) < now()) return undefined
@@ -181,8 +188,8 @@ export function createAuth(opts: {
       const p = await byToken(token.trim(), "session")
       if (!p) return undefined
       const expires = now() + SESSION_MS
-      const id = p.tokenId ?? 0
-      return { cookie: `${id}.${expires}.${hmac(secret, `${id}.${expires}`)}`, principal: p }
+      const id = String(p.tokenId ?? 0)
+      return { cookie: `${id}.${expires}.${sessionMac(id, expires)}`, principal: p }
     },
     sessionCookie: (value, secure) =>
       `${SESSION_COOKIE}=${value}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${SESSION_MS / 1000}${secure ? "; Secure" : ""}`,
@@ -192,6 +199,11 @@ export function createAuth(opts: {
       return session ? csrfOf(session) : ""
     },
     checkCsrf,
+    async revoke(idOrName) {
+      const revoked = await revokeToken(db, idOrName, now())
+      cache.clear()
+      return revoked
+    },
     forget: () => cache.clear(),
   }
 }

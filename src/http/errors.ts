@@ -2,6 +2,8 @@
  * One error shape for the native API: `{"error": {"code", "message", "details"}}` with the right status.
  * Compatibility routes build their own bodies and never throw ApiError at the caller.
  */
+import { Type } from "@sinclair/typebox"
+
 export class ApiError extends Error {
   constructor(
     readonly status: number,
@@ -37,3 +39,15 @@ export function errorResponse(
     headers: { "content-type": "application/json; charset=utf-8", ...headers },
   })
 }
+
+/** The error body as a TypeBox schema, for routes' `response` maps (OpenAPI). */
+export const errorSchema = Type.Object(
+  {
+    error: Type.Object({
+      code: Type.String(),
+      message: Type.String(),
+      details: Type.Optional(Type.Unknown()),
+    }),
+  },
+  { description: "Error" },
+)

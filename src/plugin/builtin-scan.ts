@@ -4,7 +4,7 @@
  * `bun test`) and the bundler (scripts/build.ts, for `bun build --compile`).
  */
 import { existsSync, readdirSync } from "node:fs"
-import { join, resolve } from "node:path"
+import { basename, dirname, join, resolve } from "node:path"
 
 export const BUILTIN_MODULE = "logbook:builtin-plugins"
 
@@ -17,10 +17,16 @@ export function builtinPluginFiles(root: string): string[] {
     .sort()
 }
 
-/** Source of the virtual module: `export default [{ plugin, source }, …]`. */
+/**
+ * Source of the virtual module: `export default [{ id, source, load }, …]`. Each plugin is imported
+ * lazily by `load()`, so one that fails to import is reported as failed instead of taking every other
+ * plugin (and the server) down with it; the bundler still includes every one of them.
+ */
 export function builtinModuleSource(root: string): string {
   const files = builtinPluginFiles(root)
-  const imports = files.map((f, i) => `import p${i} from ${JSON.stringify(f)}`).join("\n")
-  const list = files.map((f, i) => `{ plugin: p${i}, source: "built-in" }`).join(", ")
-  return `${imports}\nexport default [${list}]\n`
+  const list = files.map(
+    (f) =>
+      `{ id: ${JSON.stringify(basename(dirname(f)))}, source: "built-in", load: () => import(${JSON.stringify(f)}) }`,
+  )
+  return `export default [${list.join(",\n")}]\n`
 }
