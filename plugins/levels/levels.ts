@@ -91,3 +91,37 @@ export const LOGGER_NAME = /^(root|[A-Za-z_][A-Za-z0-9_-]*(\.[A-Za-z_][A-Za-z0-9
 export const isLoggerName = (s: string): boolean => s.length <= 200 && LOGGER_NAME.test(s)
 /** "ROOT" (Spring), "" and "root" all name the root logger; stored as "root". */
 export const normaliseLogger = (s: string): string => (s === "" || s.toLowerCase() === "root" ? "root" : s)
+
+/**
+ * A duration as Spring-style clients send it: ISO-8601 (`PT30M`, `PT1H30M`, `P1D`, `PT90S`) or a number
+ * of seconds (number or digit string). Returns ms, or null when it is not a duration.
+ */
+export function parseDuration(input: unknown): number | null {
+  if (typeof input === "number") return Number.isFinite(input) && input > 0 ? Math.round(input * 1000) : null
+  if (typeof input !== "string") return null
+  const s = input.trim()
+  if (/^\d+(\.\d+)?$/.test(s)) return parseDuration(Number(s))
+  const m = /^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$/i.exec(s)
+  if (!m || s.toUpperCase() === "P" || s.toUpperCase().endsWith("T")) return null
+  const [d, h, min, sec] = [m[1], m[2], m[3], m[4]].map((x) => Number(x ?? 0))
+  const ms = Math.round((((d * 24 + h) * 60 + min) * 60 + sec) * 1000)
+  return ms > 0 ? ms : null
+}
+
+/** 1800000 → "30m", 5400000 → "1h30m", 90000 → "1m30s". */
+export function formatDuration(ms: number): string {
+  let s = Math.round(ms / 1000)
+  const parts: string[] = []
+  for (const [unit, size] of [
+    ["d", 86400],
+    ["h", 3600],
+    ["m", 60],
+    ["s", 1],
+  ] as const) {
+    if (s >= size) {
+      parts.push(`${Math.floor(s / size)}${unit}`)
+      s %= size
+    }
+  }
+  return parts.join("") || "0s"
+}

@@ -5,6 +5,7 @@ import {
   type LevelState,
   nextBoundary,
   type OverrideRow,
+  type ProfileRow,
   type TriggerRow,
   triggerWindowAt,
   zonedInstant,
@@ -127,9 +128,9 @@ const trig = (p: Partial<TriggerRow> & { id: number }): TriggerRow => ({
 })
 
 describe("profiles and triggers", () => {
-  const profiles = [
-    { name: "nightly", levels: { import: "debug" as const, "import.http": "trace" as const } },
-    { name: "quiet", levels: { import: "error" as const } },
+  const profiles: ProfileRow[] = [
+    { name: "nightly", levels: { import: "debug", "import.http": "trace" } },
+    { name: "quiet", levels: { import: "error" } },
   ]
   test("a profile overlays: other overrides stay", () => {
     const s = state(

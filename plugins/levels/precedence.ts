@@ -291,3 +291,19 @@ export function nextBoundary(state: LevelState, t: number): number | null {
   }
   return Number.isFinite(next) ? next : null
 }
+
+/** The level a logger ends up with through the tree: its own winner, else the nearest ancestor's, else base. */
+export function treeLevel<B extends string>(
+  winners: ReadonlyMap<string, Winner>,
+  logger: string,
+  base: B,
+): LevelName | B {
+  let name = logger
+  for (;;) {
+    const w = winners.get(name)
+    if (w) return w.level
+    if (name === "root") return base
+    const i = name.lastIndexOf(".")
+    name = i < 0 ? "root" : name.slice(0, i)
+  }
+}
