@@ -81,9 +81,7 @@ export function createStatsdClient(
   return {
     send(lines) {
       if (closed) return
-      // ASCII is the norm; a multi-byte tag value only costs the exact count
-      const bytes = lines.length
-      const exact = /[^\x00-\x7f]/.test(lines) ? Buffer.byteLength(lines) : bytes
+      const exact = Buffer.byteLength(lines)
       if (currentBytes > 0 && currentBytes + 1 + exact > MAX_DATAGRAM) seal()
       current = current === "" ? lines : `${current}\n${lines}`
       currentBytes += (currentBytes > 0 ? 1 : 0) + exact

@@ -1,0 +1,88 @@
+/**
+ * Server-rendered SVG charts: several series on one time axis (counters as rates per second, timers as
+ * p50/p90/p99 lines, gauges as values) with change events as vertical markers (hover: SVG <title>),
+ * and small sparklines for the home widget. Everything interpolated goes through `html` (escaped).
+ */
+import type { ChangeEvent } from "../../src/plugin/contract"
+import { type Html, html } from "../../views/html"
+import type { Point, SeriesType } from "./series"
+
+export interface ChartSeries {
+  label: string
+  type: SeriesType
+  points: Point[]
+}
+
+interface Line {
+  label: string
+  values: Array<[number, number]>
+}
+
+const W = 800
+const H = 260
+const PAD = { l: 56, r: 12, t: 12, b: 28 }
+
+export function linesOf(s: ChartSeries): Line[] {
+  if (s.type !== "ms")
+    return [{ label: `${s.label}${s.type === "c" ? " (/s)" : ""}`, values: s.points.map((p) => [p.t, p.v]) }]
+  return (["p50", "p90", "p99"] as const).map((q) => ({
+    label: `${s.label} ${q} (ms)`,
+    values: s.points.filter((p) => p[q] !== undefined).map((p) => [p.t, p[q] as number] as [number, number]),
+  }))
+}
+
+const fmt = (v: number) =>
+  Math.abs(v) >= 1000 ? v.toExponential(2) : Math.abs(v) >= 10 ? v.toFixed(0) : v.toFixed(2)
+const clock = (t: number) => new Date(t).toISOString().slice(11, 16)
+
+export function chart(series: ChartSeries[], from: number, to: number, changes: ChangeEvent[]): Html {
+  const lines = series.flatMap(linesOf)
+  let max = 0
+  for (const l of lines) for (const [, v] of l.values) if (v > max) max = v
+  if (max === 0) max = 1
+  const x = (t: number) => PAD.l + ((t - from) / (to - from)) * (W - PAD.l - PAD.r)
+  const y = (v: number) => H - PAD.b - (v / max) * (H - PAD.t - PAD.b)
+  const ticks = [0, 0.25, 0.5, 0.75, 1]
+  return html`<svg class="metrics-chart" viewBox="0 0 ${W} ${H}" width="100%" role="img" aria-label="metrics chart" xmlns="http://www.w3.org/2000/svg">
+<rect x="${PAD.l}" y="${PAD.t}" width="${W - PAD.l - PAD.r}" height="${H - PAD.t - PAD.b}" fill="none" stroke="currentColor" stroke-opacity="0.2"/>
+${ticks.map(
+  (f) =>
+    html`<text x="${PAD.l - 4}" y="${y(max * f) + 4}" text-anchor="end" font-size="10" fill="currentColor">${fmt(max * f)}</text>`,
+)}
+${ticks.map(
+  (f) =>
+    html`<text x="${x(from + (to - from) * f)}" y="${H - 8}" text-anchor="middle" font-size="10" fill="currentColor">${clock(from + (to - from) * f)}</text>`,
+)}
+${changes
+  .filter((c) => c.timestamp >= from && c.timestamp <= to)
+  .map(
+    (c) => html`<g class="change-marker" data-change-id="${c.id}">
+<line x1="${x(c.timestamp)}" x2="${x(c.timestamp)}" y1="${PAD.t}" y2="${H - PAD.b}" stroke="#d97706" stroke-dasharray="4 3"/>
+<line x1="${x(c.timestamp)}" x2="${x(c.timestamp)}" y1="${PAD.t}" y2="${H - PAD.b}" stroke="transparent" stroke-width="10"><title>${new Date(c.timestamp).toISOString()} ${c.category ?? ""}: ${c.description ?? ""}${c.service ? ` (${c.service})` : ""}</title></line>
+</g>`,
+  )}
+${lines.map(
+  (l, i) =>
+    html`<path class="series-line c${(i % 5) + 1}" data-series="${l.label}" fill="none" stroke="var(--c${(i % 5) + 1}, hsl(${(i * 67) % 360} 70% 45%))" stroke-width="1.5" d="${path(l.values, x, y)}"><title>${l.label}</title></path>`,
+)}
+</svg>
+<ul class="row small chart-legend">${lines.map(
+    (l, i) =>
+      html`<li><span style="color:hsl(${(i * 67) % 360} 70% 45%)">■</span> ${l.label}${l.values.length ? ` — last ${fmt(l.values[l.values.length - 1][1])}` : " — no data"}</li>`,
+  )}</ul>`
+}
+
+function path(values: Array<[number, number]>, x: (t: number) => number, y: (v: number) => number): string {
+  return values.map(([t, v], i) => `${i === 0 ? "M" : "L"}${x(t).toFixed(1)},${y(v).toFixed(1)}`).join(" ")
+}
+
+export function sparkline(s: ChartSeries, from: number, to: number): Html {
+  // timers: the p90 line
+  const values = linesOf(s)[s.type === "ms" ? 1 : 0].values
+  let max = 0
+  for (const [, v] of values) if (v > max) max = v
+  if (max === 0) max = 1
+  const x = (t: number) => ((t - from) / (to - from)) * 160
+  const y = (v: number) => 30 - (v / max) * 28
+  return html`<svg class="sparkline" viewBox="0 0 160 32" width="160" height="32" role="img" aria-label="${s.label}" xmlns="http://www.w3.org/2000/svg"><path fill="none" stroke="currentColor" stroke-width="1.2" d="${path(values, x, y)}"/></svg>`
+}

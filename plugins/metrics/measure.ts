@@ -1,0 +1,170 @@
+/**
+ * Turns what the core and plugins report (the `http.request` event, database statement timings,
+ * writer flushes, ctx.metrics calls) into measurements for every output at once: the statsd push,
+ * the /c2c/stats.json memory, the charted series and the Prometheus registry. Each distinct measurement
+ * (route × method × status, statement, helper name × tags) is an `Instrument` built once and cached
+ * (bounded), so the per-request cost is one map lookup and a few additions.
+ */
+
+import { routeName } from "../../src/http/app"
+import type { LogbookEvents, MetricsSink, Tags } from "../../src/plugin/contract"
+import { createSqlNormaliser } from "./normalise-sql"
+import type { PromSide } from "./prometheus"
+import type { Series, SeriesStore } from "./series"
+import type { StatsMemory } from "./stats-json"
+import type { StatsdClient } from "./statsd-client"
+import { formatTags, statsdKey, statsdLines, statsJsonKey, withDot } from "./statsd-format"
+
+type Kind = "c" | "g" | "ms"
+
+interface Instrument {
+  kind: Kind
+  statsdKey: string
+  statsdTail: string
+  statsKey: string
+  series: Series
+}
+
+export interface Measurer {
+  sink: MetricsSink
+  request(e: LogbookEvents["http.request"]): void
+  statement(sql: string, ms: number): void
+  flush(e: LogbookEvents["writer.flush"]): void
+  /** Gauges sampled once per interval (queue depth, log-level overrides). */
+  sample(queueDepth: number, overrides: number): void
+  /** Drops cached instruments (after the series store evicted idle series). */
+  forget(): void
+}
+
+export function createMeasurer(opts: {
+  prefix: string
+  tagged: boolean
+  globalTags: Readonly<Record<string, string>>
+  statsd: StatsdClient | undefined
+  stats: StatsMemory
+  series: SeriesStore
+  prom: PromSide
+  maxInstruments: number
+}): Measurer {
+  const { statsd, stats, series, prom, tagged } = opts
+  const cache = new Map<string, Instrument>()
+  const seriesPrefix = withDot(opts.prefix)
+  const normalise = createSqlNormaliser()
+
+  function build(kind: Kind, plain: Array<string | number>, taggedParts: string[], tags?: Tags): Instrument {
+    const tagList = tags ? Object.keys(tags).map((k) => `${k}:${tags[k]}`) : []
+    return {
+      kind,
+      statsdKey: statsdKey(opts.prefix, tagged ? taggedParts : plain),
+      statsdTail: tagged ? formatTags(tags, opts.globalTags) : "",
+      statsKey: tagged ? statsJsonKey(taggedParts, tags) : statsJsonKey(plain),
+      series: series.series("own", seriesPrefix + taggedParts.join("."), kind, tagList),
+    }
+  }
+
+  function instrument(
+    key: string,
+    kind: Kind,
+    plain: () => Array<string | number>,
+    taggedParts: string[],
+    tags?: () => Tags,
+  ): Instrument {
+    let i = cache.get(key)
+    if (i === undefined) {
+      i = build(kind, plain(), taggedParts, tags?.())
+      if (cache.size < opts.maxInstruments) cache.set(key, i)
+    }
+    return i
+  }
+
+  function emit(i: Instrument, value: number) {
+    statsd?.send(statsdLines(i.statsdKey, i.kind, value, i.statsdTail))
+    if (i.kind === "ms") stats.timer(i.statsKey, value)
+    else if (i.kind === "c") stats.counter(i.statsKey, value)
+    else stats.gauge(i.statsKey, value)
+    series.add(i.series, value)
+  }
+
+  const routeMeasure = (what: "route" | "render", method: string, route: string, status: number) =>
+    instrument(
+      `${what} ${method} ${status} ${route}`,
+      "ms",
+      () => [what, method, routeName(route), status],
+      [what],
+      () => ({ method, route: routeName(route), status, group: Math.floor(status / 100) }),
+    )
+
+  const helper = (kind: Kind, name: string, value: number, tags: Tags | undefined) => {
+    const keys = tags ? Object.keys(tags).sort() : []
+    let key = `${kind} ${name}`
+    for (const k of keys) key += `\u0000${k}\u0000${tags?.[k]}`
+    const parts = name.split(".")
+    emit(
+      instrument(
+        key,
+        kind,
+        () => [...parts, ...keys.map((k) => tags?.[k] ?? "")],
+        parts,
+        () => tags ?? {},
+      ),
+      value,
+    )
+    prom.helper(kind, name, value, tags)
+  }
+
+  return {
+    sink: {
+      increment: (name, value, tags) => helper("c", name, value, tags),
+      gauge: (name, value, tags) => helper("g", name, value, tags),
+      timer: (name, ms, tags) => helper("ms", name, ms, tags),
+    },
+    request({ method, route, status, durationMs, renderMs }) {
+      emit(routeMeasure("route", method, route, status), durationMs)
+      prom.request(method, route, status, durationMs / 1000)
+      if (renderMs !== undefined) {
+        emit(routeMeasure("render", method, route, status), renderMs)
+        prom.render(method, route, status, renderMs / 1000)
+      }
+    },
+    statement(sql, ms) {
+      const q = normalise(sql)
+      emit(
+        instrument(
+          `sql ${q}`,
+          "ms",
+          () => ["sql", q],
+          ["sql"],
+          () => ({ query: q }),
+        ),
+        ms,
+      )
+      prom.statement(q, ms / 1000)
+    },
+    flush({ rows, durationMs, queued }) {
+      emit(
+        instrument("writer.flush", "ms", () => ["writer", "flush"], ["writer", "flush"]),
+        durationMs,
+      )
+      emit(
+        instrument("writer.rows", "c", () => ["writer", "rows"], ["writer", "rows"]),
+        rows,
+      )
+      emit(
+        instrument("writer.queue", "g", () => ["writer", "queue"], ["writer", "queue"]),
+        queued,
+      )
+      prom.flush(rows, durationMs / 1000)
+    },
+    forget: () => cache.clear(),
+    sample(queueDepth, overrides) {
+      emit(
+        instrument("writer.queue", "g", () => ["writer", "queue"], ["writer", "queue"]),
+        queueDepth,
+      )
+      emit(
+        instrument("log_levels", "g", () => ["log_levels", "overrides"], ["log_levels", "overrides"]),
+        overrides,
+      )
+    },
+  }
+}

@@ -1,0 +1,234 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test"
+import { Elysia } from "elysia"
+import parsePrometheusTextFormat from "parse-prometheus-text-format"
+import { definePlugin } from "../../src/plugin/contract"
+import { createTestApp, type TestApp } from "../../test/support"
+import metrics from "./plugin"
+import { MAX_DATAGRAM } from "./statsd-client"
+import { readExposition, type UdpCollector, udpCollector, until } from "./testing"
+
+const ADMIN = "admin-secret-token-for-tests"
+
+/** A tiny plugin with a templated route and one SQL statement per request. */
+const probe = definePlugin({
+  id: "probe",
+  title: "Probe",
+  routes: (ctx) =>
+    new Elysia().get("/users/:id", async ({ params }) => {
+      await ctx.db.get("SELECT series, created_at FROM metrics_pins WHERE series = ?", [params.id])
+      return `user ${params.id}`
+    }),
+})
+
+function helperCalls(app: TestApp) {
+  app.host.metrics.timer("jobs.run", 2.5)
+  app.host.metrics.increment("health_check", { name: "db", outcome: "success" })
+  app.host.metrics.gauge("queue.depth", -3)
+  app.host.metrics.increment("ingest", { env: "override" })
+}
+
+describe("plain (c2cwsgiutils) mode", () => {
+  let app: TestApp
+  let udp: UdpCollector
+  beforeAll(async () => {
+    udp = await udpCollector()
+    app = await createTestApp({
+      plugins: [metrics, probe],
+      env: {
+        LOGBOOK_STATSD_ADDRESS: `127.0.0.1:${udp.port}`,
+        LOGBOOK_STATSD_PREFIX: "ops",
+        LOGBOOK_ADMIN_TOKEN: ADMIN,
+      },
+    })
+  })
+  afterAll(async () => {
+    await app.close()
+    udp.close()
+  })
+
+  test("exact statsd lines for routes, SQL, helpers; datagrams ≤ 1432 bytes", async () => {
+    const r = await app.request("/users/7")
+    expect(r.status).toBe(200)
+    expect(r.headers.get("server-timing")).toMatch(/^route;desc="users_id";dur=\d+\.\d{2}$/)
+    expect((await app.request("/nope")).status).toBe(404)
+    helperCalls(app)
+    await until(() => udp.lines().includes("ops.ingest.override:1|c"), "the helper lines")
+    const lines = udp.lines()
+    expect(lines.filter((l) => /^ops\.route\.GET\.users_id\.200:[1-9]\d*\|ms$/.test(l)).length).toBe(1)
+    expect(lines.filter((l) => /^ops\.route\.GET\._not_found\.404:[1-9]\d*\|ms$/.test(l)).length).toBe(1)
+    expect(
+      lines.some((l) => /^ops\.sql\.SELECT_FROM_metrics_pins_WHERE_series____:[1-9]\d*\|ms$/.test(l)),
+    ).toBe(true)
+    // helpers: timer rounded half-to-even (2.5 → 2), tags appended as parts in key order, negative gauge as 0 then -N
+    expect(lines).toContain("ops.jobs.run:2|ms")
+    expect(lines).toContain("ops.health_check.db.success:1|c")
+    const g = lines.indexOf("ops.queue.depth:0|g")
+    expect(g).toBeGreaterThanOrEqual(0)
+    expect(lines[g + 1]).toBe("ops.queue.depth:-3|g")
+    for (const d of udp.datagrams) expect(Buffer.byteLength(d)).toBeLessThanOrEqual(MAX_DATAGRAM)
+  })
+
+  test("many measurements are batched into several datagrams, each ≤ 1432 bytes", async () => {
+    const before = udp.datagrams.length
+    for (let i = 0; i < 300; i++) app.host.metrics.increment("batch.test", { i })
+    await until(() => udp.lines().includes("ops.batch.test.299:1|c"), "the last batched line")
+    const sent = udp.datagrams.slice(before)
+    expect(sent.length).toBeGreaterThan(1)
+    expect(sent.length).toBeLessThan(300)
+    for (const d of sent) expect(Buffer.byteLength(d)).toBeLessThanOrEqual(MAX_DATAGRAM)
+  })
+
+  test("/metrics: Prometheus 0.0.4 parsed by a real parser, route templates as labels", async () => {
+    await app.request("/users/8")
+    const r = await app.request("/metrics")
+    expect(r.status).toBe(200)
+    expect(r.headers.get("content-type")).toBe("text/plain; version=0.0.4; charset=utf-8")
+    const text = await r.text()
+    expect(text.endsWith("\n")).toBe(true)
+    // the library parses the whole text (it throws on a malformed line) and gives family types;
+    // labelled histograms are read with the strict 0.0.4 reader (the library flattens them)
+    const families = parsePrometheusTextFormat(text)
+    const byName = new Map(families.map((f) => [f.name, f]))
+    expect(byName.get("logbook_http_request_duration_seconds")?.type).toBe("HISTOGRAM")
+    const samples = readExposition(text)
+    const find = (name: string, labels: Record<string, string>) =>
+      samples.filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))
+    const count = find("logbook_http_request_duration_seconds_count", { route: "/users/:id" })
+    expect(count.map((s) => [s.labels, s.value])).toEqual([
+      [{ method: "GET", route: "/users/:id", status: "200" }, 2],
+    ])
+    expect(
+      find("logbook_http_request_duration_seconds_bucket", { route: "/users/:id", le: "+Inf" })[0].value,
+    ).toBe(2)
+    expect(
+      find("logbook_http_request_duration_seconds_count", { route: "_not_found", status: "404" }).length,
+    ).toBe(1)
+    // never the raw path
+    expect(text).not.toContain("/users/7")
+    expect(
+      find("logbook_db_statement_duration_seconds_count", {
+        statement: "SELECT FROM metrics_pins WHERE series = ?",
+      })[0].value,
+    ).toBe(2)
+    // the helper API in all outputs
+    expect(byName.get("logbook_jobs_run_seconds")?.type).toBe("HISTOGRAM")
+    expect(byName.get("logbook_health_check_total")?.metrics[0]).toEqual({
+      labels: { name: "db", outcome: "success" },
+      value: "1",
+    })
+    expect(byName.get("logbook_queue_depth")?.metrics[0].value).toBe("-3")
+    expect(byName.get("logbook_log_level_overrides")?.metrics[0].value).toBe("0")
+    expect(byName.has("logbook_writer_queue_depth")).toBe(true)
+  })
+
+  test("OpenMetrics by Accept, ends with # EOF; the next 0.0.4 scrape is unaffected", async () => {
+    const r = await app.request("/metrics", {
+      headers: { accept: "application/openmetrics-text; version=1.0.0" },
+    })
+    expect(r.headers.get("content-type")).toBe("application/openmetrics-text; version=1.0.0; charset=utf-8")
+    const text = await r.text()
+    expect(text.endsWith("# EOF\n")).toBe(true)
+    expect(text).toContain("# TYPE logbook_health_check counter")
+    expect(text).toContain('logbook_health_check_total{name="db",outcome="success"} 1')
+    const again = await (await app.request("/metrics")).text()
+    expect(again).toContain("# TYPE logbook_health_check_total counter")
+    expect(again).not.toContain("# EOF")
+  })
+
+  test("/c2c/stats.json shape; reset=1 needs admin", async () => {
+    const body = (await (await app.request("/c2c/stats.json")).json()) as {
+      timers: Record<string, Record<string, number>>
+      gauges: Record<string, number>
+      counters: Record<string, number>
+    }
+    expect(Object.keys(body).sort()).toEqual(["counters", "gauges", "timers"])
+    const t = body.timers["route/GET/users_id/200"]
+    expect(Object.keys(t).sort()).toEqual(["avg_ms", "max_ms", "min_ms", "nb"])
+    expect(t.nb).toBe(2)
+    for (const v of Object.values(t)) expect(Number.isInteger(v)).toBe(true)
+    expect(body.timers["jobs/run"]).toEqual({ nb: 1, avg_ms: 2, min_ms: 2, max_ms: 2 })
+    expect(body.timers["sql/SELECT FROM metrics_pins WHERE series = ?"].nb).toBe(2)
+    expect(body.counters["health_check/db/success"]).toBe(1)
+    expect(body.gauges["queue/depth"]).toBe(-3)
+
+    expect((await app.request("/c2c/stats.json?reset=1")).status).toBe(401)
+    const reset = await app.request("/c2c/stats.json?reset=1", {
+      headers: { authorization: `Bearer ${ADMIN}` },
+    })
+    expect(reset.status).toBe(200)
+    expect(((await reset.json()) as typeof body).counters["health_check/db/success"]).toBe(1)
+    const after = (await (await app.request("/c2c/stats.json")).json()) as typeof body
+    expect(after.counters["health_check/db/success"]).toBeUndefined()
+    expect(after.timers["route/GET/users_id/200"]).toBeUndefined()
+  })
+})
+
+describe("tagged (DogStatsD) mode", () => {
+  let app: TestApp
+  let udp: UdpCollector
+  beforeAll(async () => {
+    udp = await udpCollector()
+    process.env.LOGBOOK_STATSD_TAG_ENV = "test"
+    app = await createTestApp({
+      plugins: [metrics, probe],
+      env: {
+        LOGBOOK_STATSD_ADDRESS: `127.0.0.1:${udp.port}`,
+        LOGBOOK_STATSD_PREFIX: "ops",
+        LOGBOOK_STATSD_TAGS: "1",
+      },
+    })
+    delete process.env.LOGBOOK_STATSD_TAG_ENV
+  })
+  afterAll(async () => {
+    await app.close()
+    udp.close()
+  })
+
+  test("exact tagged lines: tags sorted, global tags merged, per-metric tags win", async () => {
+    await app.request("/users/7")
+    helperCalls(app)
+    await until(() => udp.lines().includes("ops.ingest:1|c|#env:override"), "the helper lines")
+    const lines = udp.lines()
+    expect(
+      lines.filter((l) =>
+        /^ops\.route:[1-9]\d*\|ms\|#env:test,group:2,method:GET,route:users_id,status:200$/.test(l),
+      ).length,
+    ).toBe(1)
+    expect(
+      lines.some((l) =>
+        /^ops\.sql:[1-9]\d*\|ms\|#env:test,query:SELECT FROM metrics_pins WHERE series = \?$/.test(l),
+      ),
+    ).toBe(true)
+    expect(lines).toContain("ops.jobs.run:2|ms|#env:test")
+    expect(lines).toContain("ops.health_check:1|c|#env:test,name:db,outcome:success")
+  })
+
+  test("stats.json keys in tagged style", async () => {
+    const body = (await (await app.request("/c2c/stats.json")).json()) as {
+      timers: Record<string, unknown>
+      counters: Record<string, number>
+    }
+    expect(body.timers["route/group=2/method=GET/route=users_id/status=200"]).toBeDefined()
+    expect(body.counters["health_check/name=db/outcome=success"]).toBe(1)
+  })
+})
+
+describe("without LOGBOOK_STATSD_ADDRESS", () => {
+  test("nothing is pushed, pull outputs still work, a page carries render time in Server-Timing", async () => {
+    const app = await createTestApp({ plugins: [metrics] })
+    try {
+      expect(app.host.services.get("metrics")?.statsd).toBeUndefined()
+      const page = await app.request("/ui/metrics")
+      expect(page.status).toBe(200)
+      expect(page.headers.get("server-timing")).toMatch(
+        /^route;desc="ui_metrics";dur=[\d.]+, render;dur=[\d.]+$/,
+      )
+      const text = await (await app.request("/metrics")).text()
+      expect(text).toContain(
+        'logbook_render_duration_seconds_count{method="GET",route="/ui/metrics",status="200"} 1',
+      )
+    } finally {
+      await app.close()
+    }
+  })
+})

@@ -1,0 +1,291 @@
+/**
+ * The Prometheus side: one prom-client `Registry` owned by the plugin (never the global default one).
+ * Logbook's own metrics are prom-client histograms/gauges/counters; series per metric are capped
+ * (past `maxSeries` a metric's new label sets are folded into one `_overflow` label set and counted).
+ * Received statsd series are re-exported like statsd_exporter through small collector objects that
+ * prom-client serialises like its own. Text 0.0.4 by default, OpenMetrics 1.0 by `Accept`.
+ */
+import { Counter, Gauge, Histogram, type Metric, Registry } from "prom-client"
+import type { Tags } from "../../src/plugin/contract"
+import type { Series, SeriesStore } from "./series"
+
+const SECONDS_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
+const ROWS_BUCKETS = [1, 5, 10, 50, 100, 500, 1000, 5000, 10_000, 50_000]
+const OVERFLOW = "_overflow"
+
+/** `shop.checkout.count` → `shop_checkout_count` (statsd_exporter's escaping). */
+export function promName(name: string): string {
+  const n = name.replace(/[^a-zA-Z0-9_:]/g, "_")
+  return /^[0-9]/.test(n) ? `_${n}` : n
+}
+export const promLabel = (name: string): string => {
+  const n = name.replace(/[^a-zA-Z0-9_]/g, "_")
+  return /^[0-9]/.test(n) || n.startsWith("__") ? `_${n.replace(/^_+/, "")}` : n
+}
+
+type Labels = Record<string, string | number>
+
+export interface PromSide {
+  registry: Registry
+  request(method: string, route: string, status: number, seconds: number): void
+  render(method: string, route: string, status: number, seconds: number): void
+  statement(sql: string, seconds: number): void
+  flush(rows: number, seconds: number): void
+  helper(kind: "c" | "g" | "ms", name: string, value: number, tags: Tags | undefined): void
+  /** Text for a scrape: OpenMetrics when `accept` asks for it. */
+  expose(accept: string | null): Promise<{ body: string; contentType: string }>
+}
+
+export function createPromSide(opts: {
+  maxSeries: number
+  queueDepth: () => number
+  overrides: () => number
+  received: SeriesStore
+  counters: () => Record<string, number>
+}): PromSide {
+  const registry = new Registry()
+  const registers = [registry]
+  const overflow = new Counter({
+    name: "logbook_metrics_series_overflow_total",
+    help: "Measurements folded into the _overflow label set because a metric reached LOGBOOK_STATSD_MAX_SERIES.",
+    labelNames: ["metric"],
+    registers,
+  })
+  const seen = new Map<string, Set<string>>()
+  /** Labels as given, or all `_overflow` when the metric already has `maxSeries` label sets. */
+  function capped(metric: string, labels: Labels): Labels {
+    let set = seen.get(metric)
+    if (!set) {
+      set = new Set()
+      seen.set(metric, set)
+    }
+    let key = ""
+    for (const k in labels) key += `${labels[k]}\u0000`
+    if (set.has(key)) return labels
+    if (set.size < opts.maxSeries) {
+      set.add(key)
+      return labels
+    }
+    overflow.inc({ metric })
+    const out: Labels = {}
+    for (const k in labels) out[k] = OVERFLOW
+    return out
+  }
+
+  const requests = new Histogram({
+    name: "logbook_http_request_duration_seconds",
+    help: "HTTP requests by route template (unmatched: _not_found), method and status.",
+    labelNames: ["method", "route", "status"],
+    buckets: SECONDS_BUCKETS,
+    registers,
+  })
+  const renders = new Histogram({
+    name: "logbook_render_duration_seconds",
+    help: "Page rendering (layout) by route template, method and status.",
+    labelNames: ["method", "route", "status"],
+    buckets: SECONDS_BUCKETS,
+    registers,
+  })
+  const statements = new Histogram({
+    name: "logbook_db_statement_duration_seconds",
+    help: "Database statements, normalised (literals and placeholders as ?, IN (?)).",
+    labelNames: ["statement"],
+    buckets: SECONDS_BUCKETS,
+    registers,
+  })
+  const flushRows = new Histogram({
+    name: "logbook_writer_flush_rows",
+    help: "Rows committed per group-commit flush.",
+    buckets: ROWS_BUCKETS,
+    registers,
+  })
+  const flushSeconds = new Histogram({
+    name: "logbook_writer_flush_duration_seconds",
+    help: "Duration of each group-commit flush (one transaction).",
+    buckets: SECONDS_BUCKETS,
+    registers,
+  })
+  new Gauge({
+    name: "logbook_writer_queue_depth",
+    help: "Rows waiting in the group-commit writer.",
+    registers,
+    collect() {
+      this.set(opts.queueDepth())
+    },
+  })
+  new Gauge({
+    name: "logbook_log_level_overrides",
+    help: "Active run-time log level overrides.",
+    registers,
+    collect() {
+      this.set(opts.overrides())
+    },
+  })
+  new Gauge({
+    name: "logbook_metrics_plugin_events",
+    help: "Counts kept by the metrics plugin itself (statsd push and receiver), by event.",
+    labelNames: ["event"],
+    registers,
+    collect() {
+      for (const [event, v] of Object.entries(opts.counters())) this.set({ event }, v)
+    },
+  })
+
+  // plugins' and drop-ins' ctx.metrics: one prom-client metric per name, labels fixed at first use
+  const helpers = new Map<
+    string,
+    { metric: Counter | Gauge | Histogram; labelNames: string[]; name: string } | null
+  >()
+  function helperMetric(kind: "c" | "g" | "ms", name: string, tags: Tags | undefined) {
+    const id = `${kind}:${name}`
+    let h = helpers.get(id)
+    if (h === undefined) {
+      if (helpers.size >= opts.maxSeries) return undefined
+      const base = `logbook_${promName(name)}`
+      const full = kind === "c" ? `${base}_total` : kind === "g" ? base : `${base}_seconds`
+      const labelNames = Object.keys(tags ?? {})
+        .map(promLabel)
+        .sort()
+      const help = `ctx.metrics.${kind === "c" ? "increment" : kind === "g" ? "gauge" : "timer"}("${name}")`
+      try {
+        const metric =
+          kind === "c"
+            ? new Counter({ name: full, help, labelNames, registers })
+            : kind === "g"
+              ? new Gauge({ name: full, help, labelNames, registers })
+              : new Histogram({ name: full, help, labelNames, buckets: SECONDS_BUCKETS, registers })
+        h = { metric, labelNames, name: full }
+      } catch {
+        h = null // the name is taken (by a built-in or another kind): statsd and stats.json still get it
+      }
+      helpers.set(id, h)
+    }
+    if (!h) return undefined
+    const labels: Labels = {}
+    for (const l of h.labelNames) labels[l] = ""
+    if (tags) for (const k in tags) if (h.labelNames.includes(promLabel(k))) labels[promLabel(k)] = tags[k]
+    return { metric: h.metric, labels: capped(h.name, labels) }
+  }
+
+  // received series, re-exported like statsd_exporter (timers as summaries in seconds)
+  const families = new Map<string, { type: "counter" | "gauge" | "summary"; metric: Metric }>()
+  function syncReceived() {
+    const live = new Map<string, { type: "counter" | "gauge" | "summary"; list: Series[] }>()
+    for (const s of opts.received.all()) {
+      if (s.origin !== "received") continue
+      const name = promName(s.name)
+      const type = s.type === "c" ? "counter" : s.type === "ms" ? "summary" : "gauge"
+      const f = live.get(name)
+      if (!f) live.set(name, { type, list: [s] })
+      else if (f.type === type) f.list.push(s)
+    }
+    for (const [name, f] of families)
+      if (!live.has(name) || live.get(name)?.type !== f.type) {
+        registry.removeSingleMetric(name)
+        families.delete(name)
+      }
+    for (const [name, f] of live) {
+      if (families.has(name)) continue
+      if (registry.getSingleMetric(name)) continue // an own metric has this name: own wins
+      const metric = receivedFamily(name, f.type, () => {
+        const cur: Series[] = []
+        for (const s of opts.received.all())
+          if (s.origin === "received" && promName(s.name) === name) cur.push(s)
+        return cur
+      })
+      registry.registerMetric(metric)
+      families.set(name, { type: f.type, metric })
+    }
+  }
+
+  let exposing: Promise<unknown> = Promise.resolve()
+  return {
+    registry,
+    request(method, route, status, seconds) {
+      requests.observe(capped("logbook_http_request_duration_seconds", { method, route, status }), seconds)
+    },
+    render(method, route, status, seconds) {
+      renders.observe(capped("logbook_render_duration_seconds", { method, route, status }), seconds)
+    },
+    statement(statement, seconds) {
+      statements.observe(capped("logbook_db_statement_duration_seconds", { statement }), seconds)
+    },
+    flush(rows, seconds) {
+      flushRows.observe(rows)
+      flushSeconds.observe(seconds)
+    },
+    helper(kind, name, value, tags) {
+      const h = helperMetric(kind, name, tags)
+      if (!h) return
+      if (h.metric instanceof Counter) {
+        if (value >= 0) h.metric.inc(h.labels, value)
+      } else if (h.metric instanceof Gauge) h.metric.set(h.labels, value)
+      else h.metric.observe(h.labels, value / 1000)
+    },
+    expose(accept) {
+      const open = accept?.includes("application/openmetrics-text") ?? false
+      // prom-client's OpenMetrics output renames counters in place (drops `_total`); scrapes are
+      // serialised and the names restored so a later 0.0.4 scrape is unaffected
+      const run = async () => {
+        syncReceived()
+        if (!open) return { body: await registry.metrics(), contentType: Registry.PROMETHEUS_CONTENT_TYPE }
+        const metrics = registry.getMetricsAsArray() as unknown as Array<{ name: string }>
+        const names = metrics.map((m) => m.name)
+        registry.setContentType(Registry.OPENMETRICS_CONTENT_TYPE as never)
+        try {
+          return { body: await registry.metrics(), contentType: Registry.OPENMETRICS_CONTENT_TYPE }
+        } finally {
+          registry.setContentType(Registry.PROMETHEUS_CONTENT_TYPE as never)
+          metrics.forEach((m, i) => {
+            m.name = names[i]
+          })
+        }
+      }
+      const result = exposing.then(run, run)
+      exposing = result.catch(() => undefined)
+      return result
+    },
+  }
+}
+
+function labelsOf(s: Series): Labels {
+  const out: Labels = {}
+  for (const [k, v] of s.tags) if (v !== "" && k !== "") out[promLabel(k)] = v
+  return out
+}
+
+/** A prom-client-compatible metric object over received series (read at scrape time). */
+function receivedFamily(name: string, type: "counter" | "gauge" | "summary", list: () => Series[]): Metric {
+  const help = `statsd metric received by Logbook (${type === "summary" ? "timer, seconds" : type})`
+  const family = {
+    name,
+    help,
+    type,
+    aggregator: "sum",
+    collect: undefined,
+    reset() {},
+    async get() {
+      const values: Array<{ value: number; labels: Labels; metricName?: string }> = []
+      for (const s of list()) {
+        const labels = labelsOf(s)
+        if (type === "counter") values.push({ value: s.total, labels })
+        else if (type === "gauge") {
+          if (s.last) values.push({ value: s.last.v, labels })
+        } else {
+          const p = s.last
+          if (p?.p50 !== undefined)
+            for (const [q, v] of [
+              ["0.5", p.p50],
+              ["0.9", p.p90 ?? p.p50],
+              ["0.99", p.p99 ?? p.p50],
+            ] as const)
+              values.push({ value: v / 1000, labels: { ...labels, quantile: q } })
+          values.push({ value: s.total / 1000, labels, metricName: `${family.name}_sum` })
+          values.push({ value: s.totalCount, labels, metricName: `${family.name}_count` })
+        }
+      }
+      return { name: family.name, help, type, aggregator: "sum", values }
+    },
+  }
+  return family as unknown as Metric
+}
