@@ -105,7 +105,8 @@ describe("series store and receiver (unit)", () => {
     expect(store.get("b|ms")).toBeUndefined()
     for (let i = 0; i < 30; i++) {
       r.ingest(`c:${i}|g`)
-      store.flush((now += 10_000))
+      now += 10_000
+      store.flush(now)
       r.forget()
     }
     // one point per interval; the ring holds one minute of them
