@@ -131,3 +131,10 @@ export function sparklineSvg(
 ${last ? html`<circle cx="${last[0]}" cy="${last[1]}" r="2.5"/>` : ""}
 </svg>`
 }
+
+/** The colour key of the histogram, least severe first. */
+export function levelLegend(): Html {
+  return html`<span class="records-legend">${[...LEVEL_BANDS]
+    .reverse()
+    .map((b) => html`<span><i style="background:var(--${b.cls})"></i>${b.name}</span>`)}</span>`
+}

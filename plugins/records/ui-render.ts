@@ -32,12 +32,12 @@ export function showValue(v: unknown): string {
 const clip = (s: string, n: number) => (s.length > n ? `${s.slice(0, n)}…` : s)
 
 /** First line of a message, clipped; the key data fields (first few `extra` keys). */
-export function recordRow(r: RecordView, levelName: (n: number) => string): Html {
+export function recordRow(r: RecordView, levelName: (n: number) => string, current = false): Html {
   const firstLine = clip(r.message.split(/\r?\n/, 1)[0] ?? "", 300)
   const data = Object.entries(r.logrec.data ?? {}).slice(0, 4)
   const hasError =
     r.logrec.error && Object.values(r.logrec.error).some((v) => v !== null && v !== undefined && v !== "")
-  return html`<tr class="record" id="record-${r.id}" data-id="${r.id}">
+  return html`<tr class="record${current ? " current" : ""}" id="record-${r.id}" data-id="${r.id}"${current ? html` aria-current="true"` : ""}>
 <td class="nowrap"><time datetime="${isoOfMicros(r.ts)}" data-local>${isoOfMicros(r.ts)}</time></td>
 <td>${levelBadge(r.level, levelName(r.level))}</td>
 <td class="mono logger">${r.name}</td>

@@ -20,7 +20,13 @@ import {
   topErrorLoggers,
 } from "./service"
 import { clientAsset } from "./ui-assets"
-import { type ChangeMarker, chooseBucketSeconds, histogramSvg, sparklineSvg } from "./ui-histogram"
+import {
+  type ChangeMarker,
+  chooseBucketSeconds,
+  histogramSvg,
+  levelLegend,
+  sparklineSvg,
+} from "./ui-histogram"
 import {
   fieldTable,
   isoOfMicros,
@@ -119,7 +125,7 @@ async function results(ctx: PluginContext, s: SearchState): Promise<Html> {
   <div class="row small muted"><span id="records-total" data-total="${total}">${total} record${total === 1 ? "" : "s"}</span>
   <span>from <time datetime="${new Date(s.from).toISOString()}" data-local>${new Date(s.from).toISOString()}</time>
   to <time datetime="${new Date(s.to).toISOString()}" data-local>${new Date(s.to).toISOString()}</time></span>
-  <span>· ${bucketSeconds}s per bar · click a bar or drag across bars to zoom</span>
+  <span>· ${bucketSeconds}s per bar · click a bar or drag across bars to zoom</span> ${levelLegend()}
   <a href="/ui/records?${stateQuery(s)}" class="permalink" rel="bookmark">permalink</a></div>
   ${svg}
 </section>
@@ -161,6 +167,10 @@ function recordDetail(r: RecordRow): Html {
     typeof error.exc_text === "string" ? error.exc_text : error.exc_text ? JSON.stringify(error.exc_text) : ""
   const excInfo = typeof error.exc_info === "string" ? error.exc_info : ""
   const traceback = excText || excInfo
+  // the field shown as the traceback is not repeated in the table below it
+  const errorRest = Object.fromEntries(
+    Object.entries(error).filter(([k]) => !(traceback && k === (excText ? "exc_text" : "exc_info"))),
+  )
   const otherTop = Object.fromEntries(
     Object.entries(r.logrec).filter(([k]) => !["data", "meta", "error"].includes(k)),
   )
@@ -183,7 +193,7 @@ function recordDetail(r: RecordRow): Html {
   ${fieldTable(r.logrec.data, "record-data")}
   <h2>Meta <span class="muted small">(LogRecord attributes)</span></h2>
   ${fieldTable(r.logrec.meta, "record-meta")}
-  ${Object.keys(error).length ? html`<h2>Error fields</h2>${fieldTable(error, "record-error")}` : ""}
+  ${Object.keys(errorRest).length ? html`<h2>Error fields</h2>${fieldTable(errorRest, "record-error")}` : ""}
   ${Object.keys(otherTop).length ? html`<h2>Other</h2>${fieldTable(otherTop, "record-other")}` : ""}
 </div>
 <section class="card" style="margin-top:1rem">
@@ -374,7 +384,7 @@ export function recordsUi(ctx: PluginContext) {
                 sameProcess: q.get("sameProcess") === "1",
               })
         if (!res) return ctx.ui.fragment(html`<p class="muted">No record ${params.id}.</p>`, { status: 404 })
-        const self = html`<tr class="record current" aria-current="true">${recordRow(res.record, levelName).value.replace(/^<tr[^>]*>|<\/tr>$/g, "")}</tr>`
+        const self = recordRow(res.record, levelName, true)
         return ctx.ui.fragment(html`<table class="responsive records-list" id="records-around-list">${TABLE_HEAD}<tbody>
 ${rowsOf(res.after)}${self}${rowsOf(res.before)}</tbody></table>`)
       },

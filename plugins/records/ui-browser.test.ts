@@ -1,0 +1,179 @@
+/**
+ * The records UI in a real browser (Debian chromium): search narrows the list, a histogram click and a
+ * drag zoom the window (URL and list follow), a record's detail opens, and the live tail shows a record
+ * posted after the page opened (with pause/resume). Conditions are awaited with deadlines, never slept.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test"
+import { Elysia } from "elysia"
+import type { Browser, Page } from "playwright-core"
+import { definePlugin, type PluginContext } from "../../src/plugin/contract"
+import { browserAvailable, externalRequests, openBrowser, watchRequests } from "../../test/browser"
+import { createTestApp, type TestApp } from "../../test/support"
+import { migrations } from "./schema"
+import { ingest, type NormalisedRecord } from "./service"
+import { recordsUi } from "./ui"
+
+// TEMP until plugin.ts lands
+const recordsPlugin = definePlugin({
+  id: "records",
+  title: "Records",
+  migrations,
+  routes: (c) => new Elysia().use(recordsUi(c)),
+})
+
+const NOW = Date.UTC(2026, 10, 22, 10, 0, 0)
+const MIN = 60_000
+
+let ctx: PluginContext
+const capture = definePlugin({
+  id: "uibrowsertest",
+  title: "context capture",
+  setup(c) {
+    ctx = c
+  },
+})
+
+const rec = (at: number, level: number, name: string, message: string, logrec = {}): NormalisedRecord => ({
+  ts: at * 1000,
+  level,
+  name,
+  message,
+  logrec,
+})
+
+let app: TestApp
+let base: string
+let browser: Browser
+let page: Page
+let requests: string[]
+let ids: number[]
+
+/** Polls `get` until it deep-equals `expected` or the deadline passes, then asserts (for the message). */
+async function eventually<T>(get: () => Promise<T> | T, expected: T, ms = 5000): Promise<void> {
+  const deadline = Date.now() + ms
+  let last = await get()
+  while (!Bun.deepEquals(last, expected) && Date.now() < deadline) {
+    await Bun.sleep(25)
+    last = await get()
+  }
+  expect(last as unknown).toEqual(expected)
+}
+
+const rows = (p: Page, tbody = "#records-rows") => p.locator(`${tbody} tr.record`)
+const rowIds = async (p: Page, tbody = "#records-rows") =>
+  await rows(p, tbody).evaluateAll((trs) => trs.map((tr) => Number((tr as HTMLElement).dataset.id)))
+
+describe.skipIf(!browserAvailable)("records UI in a browser", () => {
+  beforeAll(async () => {
+    app = await createTestApp({ plugins: [capture, recordsPlugin] })
+    ids = await ingest(ctx, [
+      rec(NOW - 50 * MIN, 20, "app.web", "GET /cart 200"),
+      rec(NOW - 50 * MIN + 2000, 40, "app.db", "deadlock detected"),
+      rec(NOW - 50 * MIN + 4000, 30, "app.db", "slow query"),
+      rec(NOW - 20 * MIN, 50, "app.db.pool", "pool exhausted"),
+      rec(NOW - 10 * MIN, 40, "app.web", "needle in the haystack", {
+        meta: { funcName: "handle_cart", lineno: 7 },
+        error: { exc_text: "Traceback (most recent call last):\nKeyError: 'sku'" },
+      }),
+    ])
+    base = await app.listen()
+    browser = await openBrowser()
+    page = await browser.newPage()
+    requests = watchRequests(page)
+  })
+  afterAll(async () => {
+    await browser?.close()
+    await app?.close()
+  }, 20_000)
+
+  test("search narrows the list and the URL keeps the state", async () => {
+    await page.goto(`${base}/ui/records`)
+    expect(await rowIds(page)).toEqual([...ids].reverse())
+    await page.fill("#records-q", "needle")
+    await page.press("#records-q", "Enter")
+    await page.waitForURL((u) => u.searchParams.get("q") === "needle", { timeout: 5000 })
+    await eventually(() => rowIds(page), [ids[4]])
+    // level selector alone submits
+    await page.fill("#records-q", "")
+    await page.selectOption("#records-level", "error")
+    await page.waitForURL((u) => u.searchParams.get("level") === "error" && !u.searchParams.get("q"), {
+      timeout: 5000,
+    })
+    await eventually(() => rowIds(page), [ids[4], ids[3], ids[1]])
+    // the permalink reproduces the view on a fresh load
+    await page.reload()
+    expect(await rowIds(page)).toEqual([ids[4], ids[3], ids[1]])
+    expect(await page.inputValue("#records-level")).toBe("error")
+  }, 20_000)
+
+  test("clicking a histogram bar zooms to its bucket; dragging zooms to a range", async () => {
+    await page.goto(`${base}/ui/records`)
+    await page.click(`svg.records-histogram a.bar[data-from="${NOW - 50 * MIN}"]`)
+    await page.waitForURL((u) => u.searchParams.get("window") === "custom", { timeout: 5000 })
+    const url = new URL(page.url())
+    expect(url.searchParams.get("from")).toBe(new Date(NOW - 50 * MIN).toISOString())
+    expect(url.searchParams.get("to")).toBe(new Date(NOW - 49 * MIN).toISOString())
+    await eventually(() => rowIds(page), [ids[2], ids[1], ids[0]])
+    expect(await page.inputValue("#records-window")).toBe("custom")
+
+    // brush across the whole last hour's two busy bars, from the 50-minute bar to the 20-minute one
+    await page.goto(`${base}/ui/records`)
+    const box = await page.locator("svg.records-histogram").boundingBox()
+    if (!box) throw new Error("no histogram")
+    const xAt = (t: number) => box.x + ((t - (NOW - 60 * MIN)) / (60 * MIN)) * box.width
+    await page.mouse.move(xAt(NOW - 50 * MIN) + 2, box.y + box.height / 2)
+    await page.mouse.down()
+    await page.mouse.move(xAt(NOW - 35 * MIN), box.y + box.height / 2, { steps: 4 })
+    await page.mouse.move(xAt(NOW - 20 * MIN) + 2, box.y + box.height / 2, { steps: 4 })
+    await page.mouse.up()
+    await page.waitForURL((u) => u.searchParams.get("window") === "custom", { timeout: 5000 })
+    const brushed = new URL(page.url())
+    expect(brushed.searchParams.get("from")).toBe(new Date(NOW - 50 * MIN).toISOString())
+    expect(brushed.searchParams.get("to")).toBe(new Date(NOW - 19 * MIN).toISOString())
+    await eventually(() => rowIds(page), [ids[3], ids[2], ids[1], ids[0]])
+    // back goes to the un-zoomed view
+    await page.goBack()
+    await page.waitForURL((u) => !u.searchParams.has("from"), { timeout: 5000 })
+    await eventually(() => rowIds(page), [...ids].reverse())
+  }, 20_000)
+
+  test("a record's detail opens with its meta and traceback", async () => {
+    await page.goto(`${base}/ui/records?q=needle`)
+    await page.click(`#record-${ids[4]} td.msg a`)
+    await page.waitForURL(`${base}/ui/records/${ids[4]}`, { timeout: 5000 })
+    expect(await page.textContent("#record-traceback")).toBe(
+      "Traceback (most recent call last):\nKeyError: 'sku'",
+    )
+    expect(await page.textContent('#record-meta tr[data-field="funcName"] pre')).toBe("handle_cart")
+    // around this record loads by itself
+    // the other four records and this one, marked as current
+    await eventually(() => page.locator("#records-around-list tr.record").count(), ids.length)
+    expect(await page.getAttribute("#records-around-list tr.current", "data-id")).toBe(String(ids[4]))
+  }, 20_000)
+
+  test("the live tail shows records posted after the page opened; pause holds them", async () => {
+    await page.goto(`${base}/ui/records?q=tailme`)
+    await page.click("#records-live button")
+    await page.waitForSelector("#records-tail-rows", { state: "attached", timeout: 5000 })
+    // connected once the server holds a listener for new records
+    await eventually(() => ctx.events.has("records.ingested"), true)
+    const [first] = await ingest(ctx, [rec(NOW, 40, "tail.app", "tailme first <b>bold</b>")])
+    await ingest(ctx, [rec(NOW, 40, "tail.app", "not for this search")])
+    await eventually(() => rowIds(page, "#records-tail-rows"), [first])
+    expect(await page.textContent(`#records-tail-rows #record-${first} td.msg a`)).toBe(
+      "tailme first <b>bold</b>",
+    )
+
+    await page.click("#records-tail .tail-pause")
+    const [second] = await ingest(ctx, [rec(NOW, 40, "tail.app", "tailme second")])
+    await page.waitForSelector("#records-tail .tail-queued:not([hidden])", { timeout: 5000 })
+    expect(await rowIds(page, "#records-tail-rows")).toEqual([first])
+    await page.click("#records-tail .tail-pause")
+    await eventually(() => rowIds(page, "#records-tail-rows"), [second, first])
+
+    // leaving the page closes the stream and the server drops its listener
+    await page.goto(`${base}/ui/records`)
+    await eventually(() => ctx.events.has("records.ingested"), false)
+    expect(externalRequests(requests)).toEqual([])
+  }, 20_000)
+})
