@@ -1,0 +1,431 @@
+/**
+ * The Chronologer 0.4.7 record API (reference/chronologer-api.md), kept apart from the native API and
+ * answering in Chronologer's exact shapes: `POST /api/v1/record` (form from an unmodified HTTPHandler,
+ * JSON, NDJSON, `raw=1`), `HEAD` count and timeline, `GET ?left=&right=`, `GET /api/v1/record/{id}`.
+ * Its defects are not copied (§13): 400s instead of 500s, parameterised `query`, `ts DESC, id DESC`,
+ * DST-correct timeline, 403 (not 401) for failed authentication as Chronologer did.
+ * GET-mode HTTPHandler ingestion has its own path, `/api/v1/record/ingest?<record>`.
+ */
+import { brotliCompressSync, gzipSync, constants as zlib } from "node:zlib"
+import { Elysia } from "elysia"
+import type { Db } from "../../src/db/database"
+import type { Role } from "../../src/plugin/contract"
+import { compileChronologerQuery } from "./compat-query"
+import { countRejected, formFields, mediaType, ndjsonRecords, normaliseOne } from "./ingest"
+import { parseLevel } from "./levels"
+import { RecordError } from "./normalise"
+import { SearchError } from "./query"
+import { getRecord, ingest, prefixUpperBound, type RecordRow, toRecord } from "./service"
+import type { RecordsContext } from "./settings"
+import { groupSlots, isKnownZone, SLOT_SECONDS } from "./timeline"
+
+const PATH = "/api/v1/record"
+const SUPPORTED =
+  "Supported content types: application/x-www-form-urlencoded, application/json, application/x-ndjson"
+
+// ---- JSON as Chronologer (Python's json.dumps) writes it -----------------------------------------
+
+/** json.dumps defaults: ", " and ": " separators, non-ASCII as \uXXXX (UTF-16 units). */
+export function pyJson(value: unknown): string {
+  return JSON.stringify(value, null, 1)
+    .replace(/\n\s*/g, (m, offset: number, all: string) => {
+      const next = all[offset + m.length]
+      const prev = all[offset - 1]
+      if (next === "]" || next === "}" || prev === "[" || prev === "{") return ""
+      return " "
+    })
+    .replace(/[\u007f-\uffff]/g, (c) =>
+      c === "\u007f" ? c : `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+    )
+}
+
+/** Python str(datetime) of a UTC instant: `2026-11-22 10:39:19.566877+00:00`, no fraction when zero. */
+export function pyDatetime(tsMicros: number): string {
+  const seconds = Math.floor(tsMicros / 1_000_000)
+  const micros = tsMicros - seconds * 1_000_000
+  const iso = new Date(seconds * 1000).toISOString() // YYYY-MM-DDTHH:MM:SS.000Z
+  const base = `${iso.slice(0, 10)} ${iso.slice(11, 19)}`
+  return `${base}${micros ? `.${String(micros).padStart(6, "0")}` : ""}+00:00`
+}
+
+/** A record in Chronologer's key order: name, ts, level, message, logrec, id. */
+export function chronologerRecord(r: RecordRow) {
+  return {
+    name: r.name,
+    ts: pyDatetime(r.ts),
+    level: r.level,
+    message: r.message,
+    logrec: r.logrec,
+    id: r.id,
+  }
+}
+
+function jsonResponse(request: Request, status: number, body: unknown, headers: Record<string, string> = {}) {
+  const text = pyJson(body)
+  const h: Record<string, string> = {
+    "content-type": "application/json",
+    vary: "Accept-Encoding",
+    ...headers,
+  }
+  const accept = (request.headers.get("accept-encoding") ?? "").toLowerCase()
+  const accepts = (coding: string) =>
+    accept.split(",").some((part) => {
+      const [name, ...params] = part.trim().split(";")
+      const q = params.map((p) => p.trim()).find((p) => p.startsWith("q="))
+      return name.trim() === coding && (!q || Number(q.slice(2)) > 0)
+    })
+  if (accepts("br"))
+    return new Response(brotliCompressSync(text, { params: { [zlib.BROTLI_PARAM_QUALITY]: 4 } }), {
+      status,
+      headers: { ...h, "content-encoding": "br" },
+    })
+  if (accepts("gzip"))
+    return new Response(gzipSync(text, { level: 6 }), {
+      status,
+      headers: { ...h, "content-encoding": "gzip" },
+    })
+  return new Response(text, { status, headers: h })
+}
+
+const errorBody = (type: string, message: string) => ({ error: { type, message } })
+
+function errorResponse(request: Request, status: number, type: string, message: string, headers = {}) {
+  return jsonResponse(request, status, errorBody(type, message), headers)
+}
+
+/** HEAD answers carry errors in headers (no body). */
+function headError(status: number, type: string, message: string) {
+  return new Response(null, {
+    status,
+    headers: {
+      "x-error-type": type,
+      "x-error-message": message.replace(/[\r\n]+/g, " "),
+      "cache-control": "no-cache",
+    },
+  })
+}
+
+// ---- authentication ------------------------------------------------------------------------------
+
+/**
+ * Chronologer-style credentials (LOGBOOK_RECORDS_BASIC_USERS, e.g. `logger:`) or Logbook's own (tokens,
+ * sessions, anonymous roles). Failures answer 403, as Chronologer did; a malformed Basic header 400.
+ */
+async function allowed(
+  ctx: RecordsContext,
+  request: Request,
+  role: Role,
+): Promise<"ok" | "forbidden" | "malformed"> {
+  const authz = request.headers.get("authorization")
+  if (authz && /^basic\s/i.test(authz) && ctx.settings.basicUsers.length) {
+    const value = authz.replace(/^basic\s+/i, "").trim()
+    if (!/^[A-Za-z0-9+/]*={0,2}$/.test(value)) return "malformed"
+    const decoded = Buffer.from(value, "base64").toString("utf8")
+    if (ctx.settings.basicUsers.includes(decoded) && (role === "read" || role === "ingest")) return "ok"
+  }
+  const principal = await ctx.auth.principal(request)
+  return principal.roles.has(role) ? "ok" : "forbidden"
+}
+
+// ---- filters (§4) --------------------------------------------------------------------------------
+
+const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?([Zz]|[+-]\d{2}:?\d{2})$/
+
+/** RFC 3339 (any fraction, Z or offset) or epoch seconds → µs; undefined when not a time. */
+export function parseInstant(text: string): number | undefined {
+  const t = text.trim()
+  if (/^-?\d+(?:\.\d+)?$/.test(t)) {
+    const [whole, frac = ""] = t.replace("-", "").split(".")
+    const us = Number(whole) * 1_000_000 + Number(frac.padEnd(6, "0").slice(0, 6))
+    return t.startsWith("-") ? -us : us
+  }
+  const m = RFC3339.exec(t)
+  if (!m) return undefined
+  const [, y, mo, d, h, mi, s, frac = "", zone] = m
+  if (Number(mo) > 12 || Number(d) > 31 || Number(h) > 23 || Number(mi) > 59 || Number(s) > 60)
+    return undefined
+  let ms = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s))
+  if (zone !== "Z" && zone !== "z") {
+    const sign = zone[0] === "-" ? -1 : 1
+    const digits = zone.slice(1).replace(":", "")
+    ms -= sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2))) * 60_000
+  }
+  return ms * 1000 + Number(frac.padEnd(6, "0").slice(0, 6))
+}
+
+interface Filter {
+  where: string
+  params: unknown[]
+  usesQuery: boolean
+}
+
+/** The §4 filters → a WHERE clause; throws FilterError (400) naming the bad parameter. */
+class FilterError extends Error {
+  constructor(
+    message: string,
+    readonly type = "ValueError",
+  ) {
+    super(message)
+  }
+}
+
+function filterOf(db: Db, q: URLSearchParams): Filter {
+  const clauses: string[] = []
+  const params: unknown[] = []
+  for (const [key, op] of [
+    ["after", ">="],
+    ["before", "<="],
+  ] as const) {
+    const v = q.get(key)
+    if (!v) continue
+    const us = parseInstant(v)
+    if (us === undefined)
+      throw new FilterError(`time data '${v}' is not supported (use RFC 3339 or epoch seconds)`)
+    clauses.push(`ts ${op} ?`)
+    params.push(us)
+  }
+  const level = q.get("level")
+  if (level) {
+    const n = parseLevel(level)
+    if (n === undefined) throw new FilterError(`level '${level}' is not a number 0–255 or a level name`)
+    clauses.push("level >= ?")
+    params.push(n)
+  }
+  const name = q.get("name")
+  if (name) {
+    const prefixes = name
+      .split(",")
+      .map((p) => p.trim())
+      .filter((p) => p !== "")
+    if (prefixes.length) {
+      clauses.push(`(${prefixes.map(() => "(name >= ? AND name < ?)").join(" OR ")})`)
+      for (const p of prefixes) params.push(p, prefixUpperBound(p))
+    }
+  }
+  const query = q.get("query")
+  if (query) {
+    try {
+      const c = compileChronologerQuery(query, db.dialect)
+      if (c.sql) {
+        clauses.push(`(${c.sql})`)
+        params.push(...c.params)
+      }
+    } catch (e) {
+      if (e instanceof SearchError) throw new FilterError(`query: ${e.message}`, "QueryError")
+      throw e
+    }
+  }
+  return { where: clauses.length ? `WHERE ${clauses.join(" AND ")}` : "", params, usesQuery: !!query }
+}
+
+// ---- routes --------------------------------------------------------------------------------------
+
+export function compatRoutes(ctx: RecordsContext) {
+  const db = ctx.db
+
+  async function store(request: Request, body: string, type: string, raw: boolean): Promise<Response> {
+    if (type === "application/x-ndjson") {
+      if (request.headers.get("content-length") === null)
+        return errorResponse(request, 411, "HTTPError", "Content-Length is required for application/x-ndjson")
+      const lines = ndjsonRecords(ctx, body, raw)
+      const bad = lines.find((l) => l.error)
+      if (bad?.error) {
+        countRejected(ctx, bad.error.reason, bad.error.message, lines.length)
+        return errorResponse(request, bad.error.status, bad.error.type, bad.error.message)
+      }
+      const ids = await ingest(
+        ctx,
+        lines.map((l) => l.record).filter((r) => r !== undefined),
+      )
+      return jsonResponse(request, 201, ids)
+    }
+    let input: unknown
+    if (type === "application/json") {
+      try {
+        input = JSON.parse(body)
+      } catch {
+        countRejected(ctx, "parse", "invalid JSON")
+        return errorResponse(request, 400, "ValueError", "Invalid JSON document")
+      }
+    } else input = formFields(body)
+    const record = normaliseOne(ctx, input, raw)
+    const [id] = await ingest(ctx, [record])
+    return jsonResponse(request, 201, chronologerRecord({ id, ...record }))
+  }
+
+  async function post(request: Request, body: string, type: string, raw: boolean): Promise<Response> {
+    const auth = await allowed(ctx, request, "ingest")
+    if (auth !== "ok") {
+      countRejected(ctx, "auth", `${request.method} ${new URL(request.url).pathname}`)
+      return auth === "malformed"
+        ? errorResponse(request, 400, "HTTPError", "Malformed Authorization header")
+        : errorResponse(request, 403, "HTTPError", "Forbidden")
+    }
+    try {
+      return await store(request, body, type, raw)
+    } catch (e) {
+      if (e instanceof RecordError) {
+        countRejected(ctx, e.reason, e.message)
+        return errorResponse(request, e.status, e.type, e.message)
+      }
+      if ((e as { name?: string })?.name === "WriterFullError") {
+        countRejected(ctx, "storage", "write queue full")
+        return errorResponse(request, 503, "ServiceUnavailable", (e as Error).message, { "retry-after": "1" })
+      }
+      countRejected(ctx, "storage", (e as Error)?.message ?? String(e))
+      throw e
+    }
+  }
+
+  const isRaw = (q: URLSearchParams) => ["1", "true", "yes"].includes((q.get("raw") ?? "").toLowerCase())
+
+  /** Reads need the read role (Chronologer's basic-reader; `query` needed query-reader, here the same). */
+  async function readGate(request: Request, head: boolean): Promise<Response | undefined> {
+    const auth = await allowed(ctx, request, "read")
+    if (auth === "ok") return undefined
+    const [status, message] =
+      auth === "malformed" ? [400, "Malformed Authorization header"] : [403, "Forbidden"]
+    return head
+      ? headError(status, "HTTPError", message)
+      : errorResponse(request, status, "HTTPError", message)
+  }
+
+  async function head(request: Request): Promise<Response> {
+    const q = new URL(request.url).searchParams
+    const denied = await readGate(request, true)
+    if (denied) return denied
+    let f: Filter
+    try {
+      f = filterOf(db, q)
+    } catch (e) {
+      if (e instanceof FilterError) return headError(400, e.type, e.message)
+      throw e
+    }
+    const group = q.get("group")
+    if (!group) {
+      const row = await db.get<{ n: number }>(
+        `SELECT COUNT(*) AS n FROM records_records ${f.where}`,
+        f.params,
+      )
+      return new Response(null, {
+        status: 200,
+        headers: { "x-record-count": String(Number(row?.n ?? 0)), "cache-control": "no-cache" },
+      })
+    }
+    if (group !== "hour" && group !== "day")
+      return headError(400, "ValueError", `group must be hour or day, not '${group}'`)
+    const zone = q.get("timezone") || "UTC"
+    if (!isKnownZone(zone)) return headError(400, "ValueError", `unknown time zone '${zone}'`)
+    const slot = SLOT_SECONDS * 1_000_000
+    // floor division that also holds for negative timestamps
+    const slotExpr =
+      db.dialect === "sqlite" ? "((ts - (((ts % ?) + ?) % ?)) / ?)" : "floor(ts::numeric / ?)::bigint"
+    const slotParams = db.dialect === "sqlite" ? [slot, slot, slot, slot] : [slot]
+    const rows = await db.all<{ slot: number; n: number }>(
+      `SELECT ${slotExpr} AS slot, COUNT(*) AS n FROM records_records ${f.where} GROUP BY 1 ORDER BY 1`,
+      [...slotParams, ...f.params],
+    )
+    const buckets = groupSlots(
+      rows.map((r) => ({ slot: Number(r.slot), count: Number(r.n) })),
+      group,
+      zone,
+    )
+    return new Response(null, {
+      status: 200,
+      headers: {
+        "x-record-group": buckets.map((b) => b[0]).join(","),
+        "x-record-count": buckets.map((b) => b[1]).join(","),
+        "cache-control": "no-cache",
+      },
+    })
+  }
+
+  async function range(request: Request): Promise<Response> {
+    const q = new URL(request.url).searchParams
+    const denied = await readGate(request, false)
+    if (denied) return denied
+    const bound = (key: string) => {
+      const v = q.get(key)
+      return v !== null && /^\d{1,15}$/.test(v.trim()) ? Number(v) : undefined
+    }
+    const left = bound("left")
+    const right = bound("right")
+    if (left === undefined || right === undefined)
+      return errorResponse(request, 400, "ValueError", "left and right are required non-negative integers")
+    let f: Filter
+    try {
+      f = filterOf(db, q)
+    } catch (e) {
+      if (e instanceof FilterError) return errorResponse(request, 400, e.type, e.message)
+      throw e
+    }
+    if (right < left) return jsonResponse(request, 200, [], { "cache-control": "no-cache" })
+    if (right - left >= 10_000)
+      return errorResponse(
+        request,
+        400,
+        "ValueError",
+        "at most 10000 records per request (right - left < 10000)",
+      )
+    const rows = await db.all<Parameters<typeof toRecord>[0]>(
+      `SELECT id, ts, level, name, message, logrec FROM records_records ${f.where} ORDER BY ts DESC, id DESC LIMIT ? OFFSET ?`,
+      [...f.params, right - left + 1, left],
+    )
+    return jsonResponse(
+      request,
+      200,
+      rows.map((r) => chronologerRecord(toRecord(r))),
+      { "cache-control": "no-cache" },
+    )
+  }
+
+  async function one(request: Request, idText: string): Promise<Response> {
+    const denied = await readGate(request, false)
+    if (denied) return denied
+    const record = /^\d{1,15}$/.test(idText) ? await getRecord(db, Number(idText)) : undefined
+    if (!record) return errorResponse(request, 404, "HTTPError", "Nothing matches the given URI")
+    return jsonResponse(request, 200, chronologerRecord(record), { "cache-control": "max-age=2600000" })
+  }
+
+  const notAllowed = () =>
+    new Response(pyJson(errorBody("HTTPError", "Method not allowed")), {
+      status: 405,
+      headers: { allow: "GET, HEAD, POST", "content-type": "application/json" },
+    })
+
+  const hidden = { detail: { hide: true } }
+
+  return new Elysia()
+    .post(
+      PATH,
+      async ({ request }) => {
+        const type = mediaType(request)
+        const raw = isRaw(new URL(request.url).searchParams)
+        if (
+          type !== "application/x-www-form-urlencoded" &&
+          type !== "application/json" &&
+          type !== "application/x-ndjson"
+        ) {
+          countRejected(ctx, "parse", `unsupported content type '${type}'`)
+          return errorResponse(request, 415, "HTTPError", SUPPORTED)
+        }
+        return post(request, await request.text(), type, raw)
+      },
+      { parse: "none", ...hidden },
+    )
+    .head(PATH, ({ request }) => head(request), hidden)
+    .get(PATH, ({ request }) => range(request), hidden)
+    .get(
+      `${PATH}/ingest`,
+      async ({ request }) => {
+        // HTTPHandler(method="GET"): the record is the query string
+        const url = new URL(request.url)
+        return post(request, url.search.slice(1), "application/x-www-form-urlencoded", false)
+      },
+      hidden,
+    )
+    .get(`${PATH}/:id`, ({ request, params }) => one(request, params.id), hidden)
+    .put(PATH, notAllowed, hidden)
+    .patch(PATH, notAllowed, hidden)
+    .delete(PATH, notAllowed, hidden)
+}

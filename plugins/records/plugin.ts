@@ -1,0 +1,22 @@
+/** Plugin "records": Python log records in (Chronologer-compatible and native API), search and browse out. */
+import { Elysia } from "elysia"
+import { definePlugin } from "../../src/plugin/contract"
+import { recordsApi } from "./api"
+import { compatRoutes } from "./compat"
+import { recordsChecks, retentionJob } from "./retention"
+import { migrations } from "./schema"
+import { recordsSettings } from "./settings"
+import { recordsUi } from "./ui"
+
+export default definePlugin({
+  id: "records",
+  title: "Records",
+  description: "Log records from Python's logging.handlers.HTTPHandler (Chronologer-compatible), searchable.",
+  settings: recordsSettings,
+  migrations,
+  nav: [{ title: "Records", href: "/ui/records", order: 20 }],
+  widgets: [{ id: "records", title: "Records", url: "/ui/records/widget", order: 20 }],
+  routes: (ctx) => new Elysia().use(compatRoutes(ctx)).use(recordsApi(ctx)).use(recordsUi(ctx)),
+  jobs: (ctx) => [retentionJob(ctx)],
+  checks: (ctx) => recordsChecks(ctx),
+})
