@@ -1,0 +1,146 @@
+/**
+ * Transitions: stored once per change (with thresholds against flapping), put once on the change
+ * timeline, state restored per instance, webhook on down/restored with a de-duplication window.
+ */
+import { afterAll, describe, expect, test } from "bun:test"
+import type { ChangeInput } from "../../src/plugin/contract"
+import { createTestApp, type TestApp } from "../../test/support"
+import healthPlugin from "./plugin"
+import { type Mode, switchablePlugin, timelinePlugin, until } from "./testing"
+
+const ADMIN = { authorization: "Bearer adm" }
+
+async function runSvc(app: TestApp) {
+  const r = await app.request("/api/v1/health/checks/svc/run", { method: "POST", headers: ADMIN })
+  expect(r.status).toBe(200)
+  return (await r.json()) as { status: string }
+}
+
+const transitionsOf = async (app: TestApp) => {
+  const r = await app.request("/api/v1/health/transitions?check=svc", { headers: ADMIN })
+  return ((await r.json()) as { transitions: Array<{ from: string | null; to: string; message: string }> })
+    .transitions
+}
+
+describe("transitions with thresholds", () => {
+  const ctl: { mode: Mode } = { mode: "pass" }
+  const events: Array<ChangeInput & { source: string }> = []
+  const hooks: unknown[] = []
+  const receiver = Bun.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    async fetch(req) {
+      hooks.push(await req.json())
+      return new Response("ok")
+    },
+  })
+  let app: TestApp
+  afterAll(async () => {
+    await app?.close()
+    receiver.stop(true)
+  })
+
+  test("each change is recorded once, after the threshold, and reaches the timeline once", async () => {
+    app = await createTestApp({
+      plugins: [healthPlugin, switchablePlugin(ctl), timelinePlugin(events)],
+      env: {
+        LOGBOOK_ADMIN_TOKEN: "adm",
+        LOGBOOK_HEALTH_FAILURE_THRESHOLD: "2",
+        LOGBOOK_HEALTH_SUCCESS_THRESHOLD: "3",
+        LOGBOOK_HEALTH_WEBHOOK_URL: `http://127.0.0.1:${receiver.port}/hook`,
+        LOGBOOK_HEALTH_WEBHOOK_DEDUPE_SECONDS: "600",
+      },
+    })
+    await runSvc(app) // first result: unknown → pass (history only, not news)
+    ctl.mode = "timeout"
+    await runSvc(app) // 1 of 2 failures: no transition yet
+    expect((await transitionsOf(app)).map((t) => t.to)).toEqual(["pass"])
+    app.clock.advance(1000)
+    await runSvc(app) // 2 of 2: pass → fail
+    await runSvc(app) // still failing: nothing new
+    await until(async () => (await transitionsOf(app)).length === 2)
+    ctl.mode = "pass"
+    await runSvc(app)
+    await runSvc(app) // 2 of 3 successes
+    ctl.mode = "timeout"
+    await runSvc(app) // the streak breaks
+    ctl.mode = "pass"
+    for (let i = 0; i < 3; i++) await runSvc(app) // 3 of 3: fail → pass
+    await until(async () => (await transitionsOf(app)).length === 3)
+    const rows = await transitionsOf(app)
+    expect(rows.map((t) => [t.from, t.to, t.message])).toEqual([
+      ["fail", "pass", "svc ok"],
+      ["pass", "fail", "timeout after 100 ms"],
+      [null, "pass", "svc ok"],
+    ])
+    await until(() => events.length === 2)
+    expect(events).toEqual([
+      expect.objectContaining({
+        category: "health",
+        description: "svc: pass → fail: timeout after 100 ms",
+        criticality: 4,
+        source: "health",
+      }),
+      expect.objectContaining({
+        category: "health",
+        description: "svc: fail → pass: svc ok",
+        criticality: 2,
+      }),
+    ])
+    // visible through the change timeline the host hands to every plugin
+    const seen = await app.host.mounted[0].ctx.changes.between(0, app.clock.now())
+    expect(seen.map((e) => e.description)).toContain("svc: pass → fail: timeout after 100 ms")
+
+    await until(() => hooks.length === 2)
+    expect(hooks).toEqual([
+      expect.objectContaining({ event: "down", check: "svc", status: "fail", previous: "pass" }),
+      expect.objectContaining({ event: "restored", check: "svc", status: "pass", previous: "fail" }),
+    ])
+  })
+
+  test("a second down/restored within the de-duplication window sends no webhook, but is recorded", async () => {
+    ctl.mode = "fail"
+    await runSvc(app)
+    await runSvc(app)
+    ctl.mode = "pass"
+    for (let i = 0; i < 3; i++) await runSvc(app)
+    await until(async () => (await transitionsOf(app)).length === 5)
+    await until(() => events.length === 4)
+    // stopping the plugin drains its queue (store → timeline → webhook): every hook has been decided
+    const health = app.host.mounted.find((m) => m.plugin.id === "health")
+    await health?.plugin.stop?.(health.ctx)
+    expect(hooks.length).toBe(2)
+  })
+})
+
+describe("state per instance", () => {
+  test("a restarted instance keeps its last status: no repeated first transition", async () => {
+    const ctl: { mode: Mode } = { mode: "fail" }
+    const events: Array<ChangeInput & { source: string }> = []
+    const app = await createTestApp({
+      plugins: [healthPlugin, switchablePlugin(ctl), timelinePlugin(events)],
+      env: { LOGBOOK_ADMIN_TOKEN: "adm", LOGBOOK_INSTANCE_ID: "node-a" },
+    })
+    try {
+      await runSvc(app)
+      await until(() => events.length === 1)
+      expect(events[0].description).toBe("svc: unknown → fail: svc down")
+      expect(events[0].tags).toMatchObject({ instance: "node-a", check: "svc" })
+      // a new state tracker on the same database and instance id picks up "fail" from the table
+      const health = app.host.mounted.find((m) => m.plugin.id === "health")
+      await health?.plugin.stop?.(health.ctx)
+      const { createStateTracker } = await import("./state")
+      const tracker = createStateTracker({
+        ctx: health?.ctx as never,
+        failureThreshold: 1,
+        successThreshold: 1,
+        webhookUrl: "",
+        webhookDedupeMs: 0,
+      })
+      await tracker.load()
+      expect(tracker.get("svc")?.status).toBe("fail")
+    } finally {
+      await app.close()
+    }
+  })
+})
