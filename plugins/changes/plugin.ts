@@ -9,6 +9,8 @@ import { toNewChange } from "./input"
 import { viewUrlFromLegacy } from "./legacy"
 import { migrations } from "./schema"
 import { type ChangeStore, createChangeStore } from "./service"
+import { uiRoutes } from "./ui"
+import { SCRIPTS, STYLES } from "./ui-assets"
 
 // one store per plugin context (one per app): the context object is the key, no global state
 const stores = new WeakMap<PluginContext, ChangeStore>()
@@ -26,6 +28,10 @@ export default definePlugin({
   title: "Changes",
   description: "Change events (deploys, flag flips, DNS edits…), compatible with prezi/changelog clients.",
   migrations,
+  nav: [{ title: "Changes", href: "/ui/changes", order: 10 }],
+  widgets: [{ id: "changes", title: "Changes in the last hour", url: "/ui/changes/widget", order: 10 }],
+  scripts: SCRIPTS,
+  styles: STYLES,
   claimHome: viewUrlFromLegacy,
   setup(ctx) {
     const store = storeOf(ctx)
@@ -49,5 +55,6 @@ export default definePlugin({
     return new Elysia({ name: "changes", strictPath: true })
       .use(compatRoutes(ctx, store))
       .use(apiRoutes(ctx, store))
+      .use(uiRoutes(ctx, store))
   },
 })

@@ -270,3 +270,19 @@ export function createChangeStore(db: Db, writer: Writer): ChangeStore {
     },
   }
 }
+
+/** Whether an event passes a filter's non-time conditions (live views test new events in memory). */
+export function matches(f: ChangeFilter, e: ChangeEvent): boolean {
+  if (f.to !== undefined && e.timestamp > f.to) return false
+  if (f.criticalities?.length && (e.criticality === null || !f.criticalities.includes(e.criticality)))
+    return false
+  if (f.minCriticality !== undefined && (e.criticality === null || e.criticality < f.minCriticality))
+    return false
+  if (f.categories?.length && (e.category === null || !f.categories.includes(e.category))) return false
+  if (f.services?.length && (e.service === null || !f.services.includes(e.service))) return false
+  if (f.environments?.length && (e.environment === null || !f.environments.includes(e.environment)))
+    return false
+  for (const [k, v] of f.tags ?? []) if (e.tags[k] !== v) return false
+  if (f.text && !(e.description ?? "").toLowerCase().includes(f.text.toLowerCase())) return false
+  return true
+}

@@ -1,0 +1,123 @@
+// Logbook changes page: window presets, custom range, category chips, timeline brushing. Every
+// control writes the form's hidden inputs and submits the form; htmx fetches the results and pushes
+// the URL, so the query string always holds the whole view.
+;(() => {
+  const form = () => document.getElementById("changes-filters")
+  const pad = (n) => String(n).padStart(2, "0")
+  const localInput = (sec) => {
+    const d = new Date(sec * 1000)
+    return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`
+  }
+  const PRESETS = ["15m", "1h", "4h", "24h", "7d", "30d"]
+
+  // visible controls follow the hidden state
+  const sync = () => {
+    const f = form()
+    if (!f) return
+    const w = f.elements.window.value
+    const until = f.elements.until.value
+    for (const b of f.querySelectorAll("[data-window]")) b.classList.toggle("on", b.dataset.window === w)
+    const custom = document.getElementById("changes-window-custom")
+    if (custom && document.activeElement !== custom) custom.value = PRESETS.includes(w) ? "" : w
+    const local = document.getElementById("changes-until-local")
+    if (local && document.activeElement !== local) local.value = until ? localInput(Number(until)) : ""
+    const now = f.querySelector("[data-now]")
+    if (now) now.hidden = !until
+  }
+
+  const submit = () => {
+    sync()
+    form()?.requestSubmit()
+  }
+
+  document.addEventListener(
+    "change",
+    (e) => {
+      const f = form()
+      const t = e.target
+      if (!f || !(t instanceof HTMLInputElement)) return
+      if (t.id === "changes-window-custom") {
+        const v = t.value.trim()
+        if (/^\d+(\.\d+)?[mhd]$/.test(v)) f.elements.window.value = v
+        else e.stopPropagation()
+      } else if (t.id === "changes-until-local") {
+        const ms = t.value ? new Date(t.value).getTime() : Number.NaN
+        f.elements.until.value = Number.isNaN(ms) ? "" : String(Math.floor(ms / 1000))
+      }
+    },
+    true, // capture: the hidden inputs are set before htmx reads the form on the bubbling change
+  )
+
+  document.addEventListener("click", (e) => {
+    const f = form()
+    const t = e.target instanceof Element ? e.target.closest("button") : null
+    if (!f || !t) return
+    if (t.dataset.window) {
+      f.elements.window.value = t.dataset.window
+      f.elements.until.value = ""
+      submit()
+    } else if (t.hasAttribute("data-now")) {
+      f.elements.until.value = ""
+      submit()
+    } else if (t.hasAttribute("data-category-all")) {
+      f.elements.category.value = ""
+      submit()
+    } else if (t.dataset.category !== undefined) {
+      const name = t.dataset.category
+      let list = f.elements.category.value.split(",").filter((x) => x !== "")
+      if (e.shiftKey || e.altKey) list = [name]
+      else if (list.includes(name)) list = list.filter((x) => x !== name)
+      else list.push(name)
+      f.elements.category.value = list.join(",")
+      submit()
+    }
+  })
+
+  // timeline: drag to select a range, click to zoom into one bar
+  let brush = null
+  const fraction = (svg, clientX) => {
+    const r = svg.getBoundingClientRect()
+    return Math.min(1, Math.max(0, (clientX - r.left) / r.width))
+  }
+  document.addEventListener("pointerdown", (e) => {
+    const svg = e.target instanceof Element ? e.target.closest("#changes-timeline") : null
+    if (!svg) return
+    brush = { svg, start: fraction(svg, e.clientX) }
+    svg.setPointerCapture?.(e.pointerId)
+    e.preventDefault()
+  })
+  document.addEventListener("pointermove", (e) => {
+    if (!brush) return
+    const f = fraction(brush.svg, e.clientX)
+    const rect = brush.svg.querySelector(".brush")
+    const a = Math.min(f, brush.start)
+    rect.setAttribute("x", String(a * 1000))
+    rect.setAttribute("width", String(Math.abs(f - brush.start) * 1000))
+  })
+  document.addEventListener("pointerup", (e) => {
+    if (!brush) return
+    const { svg, start } = brush
+    brush = null
+    const f = form()
+    if (!f) return
+    const end = fraction(svg, e.clientX)
+    const from = Number(svg.dataset.from)
+    const to = Number(svg.dataset.to)
+    const buckets = Number(svg.dataset.buckets)
+    let a = Math.min(start, end)
+    let b = Math.max(start, end)
+    if (b - a < 0.004) {
+      const i = Math.min(buckets - 1, Math.floor(a * buckets))
+      a = i / buckets
+      b = (i + 1) / buckets
+    }
+    const startMs = from + a * (to - from)
+    const endMs = from + b * (to - from)
+    f.elements.window.value = `${Math.max(1, Math.round((endMs - startMs) / 60000))}m`
+    f.elements.until.value = String(Math.ceil(endMs / 1000))
+    submit()
+  })
+
+  document.addEventListener("DOMContentLoaded", sync)
+  document.addEventListener("htmx:after:swap", sync)
+})()
