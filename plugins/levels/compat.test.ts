@@ -9,7 +9,10 @@ const timeline = timelineRecorder()
 
 beforeAll(async () => {
   app = await createTestApp({ plugins: [timeline.plugin, levels], env: testEnv })
-  flagged = await createTestApp({ plugins: [levels], env: { ...testEnv, LOGBOOK_LEVELS_C2C_SECRET_PARAM: "1" } })
+  flagged = await createTestApp({
+    plugins: [levels],
+    env: { ...testEnv, LOGBOOK_LEVELS_C2C_SECRET_PARAM: "1" },
+  })
   app.host.logging.logger("app.db") // a known logger, as if the app had created it
 })
 afterAll(async () => {
@@ -21,7 +24,8 @@ const spring = (name: string, json: unknown, headers: Record<string, string> = a
   app.request(`/actuator/loggers/${name}`, { method: "POST", json, headers })
 const activeCount = async () =>
   Number(
-    (await app.db.get<{ n: number }>("SELECT COUNT(*) AS n FROM levels_overrides WHERE revoked_at IS NULL"))?.n,
+    (await app.db.get<{ n: number }>("SELECT COUNT(*) AS n FROM levels_overrides WHERE revoked_at IS NULL"))
+      ?.n,
   )
 
 describe("Spring Boot actuator loggers", () => {
@@ -61,7 +65,9 @@ describe("Spring Boot actuator loggers", () => {
     }
     expect(o.overrides[0].expires_at - o.overrides[0].starts_at).toBe(600_000)
     expect(o.overrides[0].reason).toBe("investigating")
-    expect(timeline.events.at(-1)?.description).toBe("app.db: DEBUG → WARNING for 10m by admin-token: investigating")
+    expect(timeline.events.at(-1)?.description).toBe(
+      "app.db: DEBUG → WARNING for 10m by admin-token: investigating",
+    )
 
     // seconds work too; a new dotted name can be created
     expect((await spring("brand.new", { configuredLevel: "ERROR", ttl: 90 })).status).toBe(204)
@@ -84,7 +90,10 @@ describe("c2cwsgiutils logging level", () => {
     expect((await c2c("name=app.db", {})).status).toBe(403)
     expect((await c2c("name=app.db", { "x-api-key": "wrong" })).status).toBe(403)
     expect((await c2c(`name=app.db&secret=${ADMIN_TOKEN}`, {})).status).toBe(403)
-    expect(await (await c2c("name=app.db", {}, flagged)).json()).toEqual({ status: 403, message: "Missing or invalid secret" })
+    expect(await (await c2c("name=app.db", {}, flagged)).json()).toEqual({
+      status: 403,
+      message: "Missing or invalid secret",
+    })
     flagged.host.logging.logger("app.db")
     const ok = await c2c(`name=app.db&secret=${ADMIN_TOKEN}`, {}, flagged)
     expect(ok.status).toBe(200)
