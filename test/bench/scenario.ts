@@ -16,6 +16,10 @@ export interface ScenarioContext {
   /** Environment the Logbook under test was started with (LOGBOOK_DATA_DIR, LOGBOOK_DATABASE_URL…). */
   env: Record<string, string>
   dataDir: string
+  /** The run's measuring time per scenario (`--duration`, `--quick`): custom `run()`s should honour it. */
+  durationSeconds: number
+  /** Concurrent connections / clients a custom `run()` should use (the scenario's or the run's). */
+  connections: number
 }
 
 export interface BenchScenario {
@@ -25,7 +29,7 @@ export interface BenchScenario {
   /** Fill the database before measuring (through HTTP, or directly on the data dir before start: see `seed`). */
   prepare?(ctx: ScenarioContext): Promise<void>
   /** Runs before Logbook starts, on its (empty) data dir / database: bulk seeding without HTTP. */
-  seed?(ctx: Omit<ScenarioContext, "baseUrl">): Promise<void>
+  seed?(ctx: Omit<ScenarioContext, "baseUrl" | "durationSeconds" | "connections">): Promise<void>
   /** Measured with wrk. */
   request?: WrkRequest
   connections?: number
