@@ -9,6 +9,8 @@ import { createUi } from "./app"
 export function corePages(host: Host) {
   const ui = createUi(host)
   const hide = { detail: { hide: true } }
+  // pages need the read role (anonymous has it by default); without it the browser is sent to sign in
+  const readable = { ...hide, beforeHandle: host.auth.need("read") }
 
   return new Elysia({ name: "logbook.core-pages" })
     .get(
@@ -32,13 +34,16 @@ ${widgets.length === 0 ? html`<p class="muted">No plugin contributes a dashboard
 </div>`
         return ui.page(request, { title: "Home", body, active: "/" })
       },
-      hide,
+      readable,
     )
     .get(
       "/ui/plugins",
       async ({ request }) => {
         const rows = [...host.infos].sort((a, b) => a.id.localeCompare(b.id))
         const checks = host.health.list()
+        // why a plugin failed: the first line for everyone, the stack (file paths) for admins only
+        const admin = (await host.auth.principal(request)).roles.has("admin")
+        const why = (error: string) => (admin ? error : error.split("\n")[0])
         const body = html`<h1>Plugins</h1>
 <table class="responsive" id="plugins">
 <thead><tr><th>Plugin</th><th>Source</th><th>Status</th><th>Routes</th><th>Checks</th></tr></thead>
@@ -47,7 +52,7 @@ ${rows.map(
   (p) => html`<tr data-plugin="${p.id}">
   <td><strong>${p.title}</strong><br><code class="muted">${p.id}</code></td>
   <td>${p.source}</td>
-  <td><span class="badge ${p.status === "started" ? "pass" : "fail"}">${p.status}</span>${p.error ? html`<pre class="error small">${p.error}</pre>` : ""}</td>
+  <td><span class="badge ${p.status === "started" ? "pass" : "fail"}">${p.status}</span>${p.error ? html`<pre class="error small">${why(p.error)}</pre>` : ""}</td>
   <td class="small">${p.routes.length ? html`<details><summary>${p.routes.length} routes</summary><ul>${p.routes.map((r) => html`<li><code>${r}</code></li>`)}</ul></details>` : html`<span class="muted">none</span>`}</td>
   <td class="small">${checks.filter((c) => c.source === p.id).map((c) => html`<code>${c.name}</code> `)}</td>
 </tr>`,
@@ -57,7 +62,7 @@ ${rows.map(
 <ul>${checks.map((c) => html`<li><code>${c.name}</code> <span class="muted">from ${c.source}</span></li>`)}</ul>`
         return ui.page(request, { title: "Plugins", body, active: "/ui/plugins" })
       },
-      hide,
+      readable,
     )
     .get(
       "/ui/signin",

@@ -1,0 +1,329 @@
+/**
+ * The HTTP core: request ids, the one JSON error shape for every status, no stack traces for anonymous
+ * callers, the body limit (Content-Length and chunked, on a real socket), CORS, the writer's 503.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test"
+import { samplePlugin } from "./core-sample-plugin"
+import { createTestApp, type TestApp } from "./support"
+
+let app: TestApp
+let base: string
+const ADMIN = "admin-token-for-http-tests"
+
+beforeAll(async () => {
+  app = await createTestApp({
+    plugins: [samplePlugin],
+    env: {
+      LOGBOOK_ADMIN_TOKEN: ADMIN,
+      LOGBOOK_MAX_BODY_BYTES: "4096",
+      LOGBOOK_CORS_ORIGINS: "https://dash.example",
+    },
+  })
+  base = await app.listen()
+})
+afterAll(async () => {
+  await app.close()
+})
+
+type ErrorBody = { error: { code: string; message: string; details?: unknown } }
+async function expectError(res: Response, status: number, code: string): Promise<ErrorBody> {
+  expect(res.status).toBe(status)
+  expect(res.headers.get("content-type")).toStartWith("application/json")
+  const body = (await res.json()) as ErrorBody
+  expect(body.error.code).toBe(code)
+  expect(typeof body.error.message).toBe("string")
+  expect(Object.keys(body)).toEqual(["error"])
+  return body
+}
+
+describe("request id", () => {
+  test.each(["X-Request-ID", "X-Correlation-ID", "Request-ID", "X-Varnish"])(
+    "accepted from %s and echoed",
+    async (h) => {
+      const res = await app.request("/api/v1/sample/notes/1", { headers: { [h]: "abc-123.def" } })
+      expect(res.headers.get("x-request-id")).toBe("abc-123.def")
+    },
+  )
+
+  test("X-Request-ID wins over the others", async () => {
+    const res = await app.request("/nope", {
+      headers: { "x-correlation-id": "corr-1", "x-request-id": "req-1" },
+    })
+    expect(res.headers.get("x-request-id")).toBe("req-1")
+  })
+
+  test.each([["x".repeat(200)], ["bad<script>"], ["semi;colon"], [""]])(
+    "invalid %p is replaced by a generated id",
+    async (v) => {
+      const res = await app.request("/nope", { headers: { "x-request-id": v } })
+      const id = res.headers.get("x-request-id")!
+      expect(id).not.toBe(v)
+      expect(id).toMatch(/^[0-9a-f-]{36}$/)
+    },
+  )
+
+  test("generated when absent, different each time", async () => {
+    const a = (await app.request("/nope")).headers.get("x-request-id")
+    const b = (await app.request("/nope")).headers.get("x-request-id")
+    expect(a).toMatch(/^[0-9a-f-]{36}$/)
+    expect(a).not.toBe(b)
+  })
+
+  test("every log line of a request carries its id", async () => {
+    const id = `trace-${Date.now()}`
+    const res = await app.request("/api/v1/sample/notes", {
+      method: "POST",
+      json: { text: "hello" },
+      headers: { "x-request-id": id },
+    })
+    expect(res.status).toBe(201)
+    const mine = app.logs.filter((l) => l.requestId === id)
+    expect(mine.map((l) => l.msg)).toEqual(["note stored", "request"])
+    // and nothing of this request was logged without it
+    expect(app.logs.filter((l) => l.msg === "note stored" && l.requestId !== id).length).toBe(
+      app.logs.filter((l) => l.msg === "note stored").length - 1,
+    )
+    const errId = `err-${Date.now()}`
+    await app.request("/api/v1/sample/boom", { headers: { "x-request-id": errId } })
+    const errLines = app.logs.filter((l) => l.requestId === errId)
+    expect(errLines.map((l) => l.msg)).toEqual(["unhandled error", "request"])
+  })
+})
+
+describe("one error shape", () => {
+  test("400 from ApiError, with details", async () => {
+    const b = await expectError(await app.request("/api/v1/sample/bad"), 400, "bad_request")
+    expect(b.error.details).toEqual({ hint: "x" })
+  })
+
+  test("400 for an unparsable JSON body", async () => {
+    const res = await app.request("/api/v1/sample/notes", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: "{not json",
+    })
+    await expectError(res, 400, "bad_request")
+  })
+
+  test("401 for anonymous admin, with WWW-Authenticate", async () => {
+    const res = await app.request("/api/v1/sample/admin")
+    await expectError(res, 401, "unauthorized")
+    expect(res.headers.get("www-authenticate")).toContain("Bearer")
+  })
+
+  test("401 for a wrong token even where anonymous would do", async () => {
+    await expectError(
+      await app.request("/api/v1/sample/notes/1", { headers: { authorization: "Bearer nope" } }),
+      401,
+      "unauthorized",
+    )
+  })
+
+  test("403 for a token without the role", async () => {
+    const created = await app.request("/api/v1/tokens", {
+      method: "POST",
+      json: { name: "reader", roles: ["read"] },
+      headers: { authorization: `Bearer ${ADMIN}` },
+    })
+    expect(created.status).toBe(201)
+    const { token } = (await created.json()) as { token: string }
+    await expectError(
+      await app.request("/api/v1/sample/admin", { headers: { "x-api-key": token } }),
+      403,
+      "forbidden",
+    )
+  })
+
+  test("404 for an unknown API path", async () => {
+    await expectError(await app.request("/api/v1/nothing"), 404, "not_found")
+    await expectError(await app.request("/api/v1/sample/notes/999"), 404, "not_found")
+  })
+
+  test("405 with Allow for a known path with the wrong method", async () => {
+    const res = await app.request("/api/v1/sample/notes", { method: "GET" })
+    await expectError(res, 405, "method_not_allowed")
+    expect(res.headers.get("allow")).toBe("POST")
+    const res2 = await app.request("/api/v1/sample/notes/3", { method: "DELETE" })
+    await expectError(res2, 405, "method_not_allowed")
+    expect(res2.headers.get("allow")).toBe("GET, HEAD")
+  })
+
+  test("413 by Content-Length, before the body is read", async () => {
+    const res = await app.request("/api/v1/sample/notes", {
+      method: "POST",
+      json: { text: "x".repeat(5000) },
+    })
+    const b = await expectError(res, 413, "payload_too_large")
+    expect(b.error.message).toContain("LOGBOOK_MAX_BODY_BYTES")
+  })
+
+  test("415 for a body type the route does not take", async () => {
+    const res = await app.request("/api/v1/sample/notes", {
+      method: "POST",
+      headers: { "content-type": "application/xml" },
+      body: "<text>hi</text>",
+    })
+    await expectError(res, 415, "unsupported_media_type")
+  })
+
+  test("422 for a body that fails its schema, naming the field", async () => {
+    const res = await app.request("/api/v1/sample/notes", { method: "POST", json: { text: 5 } })
+    const b = await expectError(res, 422, "validation_failed")
+    expect(b.error.message).toContain("/text")
+    expect(await app.db.all("SELECT * FROM sample_notes WHERE text = '5'")).toEqual([])
+  })
+
+  test("500: generic for anonymous callers (no stack, no message), details for admins", async () => {
+    const res = await app.request("/api/v1/sample/boom", { headers: { "x-request-id": "r500" } })
+    const text = await res.clone().text()
+    const b = await expectError(res, 500, "internal")
+    expect(text).not.toContain("kaboom")
+    expect(text).not.toContain("at ")
+    expect(text).not.toContain(".ts")
+    expect(b.error.details).toEqual({ requestId: "r500" })
+    const admin = await app.request("/api/v1/sample/boom", { headers: { authorization: `Bearer ${ADMIN}` } })
+    const ab = await expectError(admin, 500, "internal")
+    expect(JSON.stringify(ab.error.details)).toContain("kaboom: secret internals")
+    expect(JSON.stringify(ab.error.details)).not.toContain(".ts:")
+  })
+
+  test("500 on a page is an HTML error page with the request id, no stack", async () => {
+    const res = await app.request("/ui/sample/boom", { headers: { "x-request-id": "page500" } })
+    expect(res.status).toBe(500)
+    const text = await res.text()
+    expect(text).toContain("page500")
+    expect(text).not.toContain("page kaboom")
+  })
+
+  test("503 with Retry-After when the writer is full", async () => {
+    const res = await app.request("/api/v1/sample/full")
+    await expectError(res, 503, "overloaded")
+    expect(res.headers.get("retry-after")).toBe("3")
+  })
+})
+
+describe("on a real socket", () => {
+  const raw = async (request: string, body: Uint8Array | string = ""): Promise<string> => {
+    const { promise, resolve } = Promise.withResolvers<string>()
+    let out = ""
+    const url = new URL(base)
+    await Bun.connect({
+      hostname: url.hostname,
+      port: Number(url.port),
+      socket: {
+        open(s) {
+          s.write(request)
+          if (body) s.write(body)
+        },
+        data(_s, d) {
+          out += new TextDecoder().decode(d)
+        },
+        close() {
+          resolve(out)
+        },
+        error() {
+          resolve(out)
+        },
+      },
+    })
+    return promise
+  }
+  const chunked = (payload: string) => `${payload.length.toString(16)}\r\n${payload}\r\n0\r\n\r\n`
+
+  test("413 for a chunked body over the limit, in the JSON shape", async () => {
+    const payload = JSON.stringify({ text: "y".repeat(6000) })
+    const out = await raw(
+      "POST /api/v1/sample/notes HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n",
+      chunked(payload),
+    )
+    expect(out).toStartWith("HTTP/1.1 413")
+    expect(out).toContain('"code":"payload_too_large"')
+    expect(await app.db.all("SELECT id FROM sample_notes WHERE length(text) > 5000")).toEqual([])
+  })
+
+  test("a chunked body under the limit is accepted", async () => {
+    const payload = JSON.stringify({ text: "chunked-ok" })
+    const out = await raw(
+      "POST /api/v1/sample/notes HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n",
+      chunked(payload),
+    )
+    expect(out).toStartWith("HTTP/1.1 201")
+    expect(await app.db.all("SELECT text FROM sample_notes WHERE text = 'chunked-ok'")).toEqual([
+      { text: "chunked-ok" },
+    ])
+  })
+
+  test("413 by Content-Length over the socket", async () => {
+    const out = await raw(
+      "POST /api/v1/sample/notes HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 5000\r\nConnection: close\r\n\r\n",
+      "z".repeat(5000),
+    )
+    expect(out).toStartWith("HTTP/1.1 413")
+    expect(out).toContain('"code":"payload_too_large"')
+  })
+})
+
+describe("CORS for the API", () => {
+  test("an allow-listed origin gets CORS headers (with credentials) and a working preflight", async () => {
+    const pre = await app.request("/api/v1/sample/notes", {
+      method: "OPTIONS",
+      headers: {
+        origin: "https://dash.example",
+        "access-control-request-method": "POST",
+        "access-control-request-headers": "content-type, authorization",
+      },
+    })
+    expect(pre.status).toBe(204)
+    expect(pre.headers.get("access-control-allow-origin")).toBe("https://dash.example")
+    expect(pre.headers.get("access-control-allow-methods")).toContain("POST")
+    expect(pre.headers.get("access-control-allow-headers")).toBe("content-type, authorization")
+    expect(pre.headers.get("access-control-allow-credentials")).toBe("true")
+    const res = await app.request("/api/v1/sample/notes/1", { headers: { origin: "https://dash.example" } })
+    expect(res.headers.get("access-control-allow-origin")).toBe("https://dash.example")
+    expect(res.headers.get("vary")).toContain("Origin")
+    expect(res.headers.get("access-control-expose-headers")).toContain("X-Request-ID")
+  })
+
+  test("other origins and pages get no CORS headers", async () => {
+    const res = await app.request("/api/v1/sample/notes/1", { headers: { origin: "https://evil.example" } })
+    expect(res.headers.get("access-control-allow-origin")).toBeNull()
+    const pre = await app.request("/api/v1/sample/notes", {
+      method: "OPTIONS",
+      headers: { origin: "https://evil.example", "access-control-request-method": "POST" },
+    })
+    expect(pre.headers.get("access-control-allow-origin")).toBeNull()
+    const page = await app.request("/ui/plugins", { headers: { origin: "https://dash.example" } })
+    expect(page.headers.get("access-control-allow-origin")).toBeNull()
+  })
+
+  test("`*` allows any origin and never credentials", async () => {
+    const any = await createTestApp({ plugins: [samplePlugin], env: { LOGBOOK_CORS_ORIGINS: "*" } })
+    try {
+      const res = await any.request("/api/v1/sample/notes/1", {
+        headers: { origin: "https://whoever.example" },
+      })
+      expect(res.headers.get("access-control-allow-origin")).toBe("*")
+      expect(res.headers.get("access-control-allow-credentials")).toBeNull()
+      const pre = await any.request("/api/v1/sample/notes", {
+        method: "OPTIONS",
+        headers: { origin: "https://whoever.example", "access-control-request-method": "POST" },
+      })
+      expect(pre.status).toBe(204)
+      expect(pre.headers.get("access-control-allow-credentials")).toBeNull()
+    } finally {
+      await any.close()
+    }
+  })
+
+  test("no CORS headers at all by default", async () => {
+    const plain = await createTestApp({ plugins: [samplePlugin] })
+    try {
+      const res = await plain.request("/api/v1/sample/notes/1", {
+        headers: { origin: "https://dash.example" },
+      })
+      expect(res.headers.get("access-control-allow-origin")).toBeNull()
+    } finally {
+      await plain.close()
+    }
+  })
+})
