@@ -4,22 +4,12 @@
  * posted after the page opened (with pause/resume). Conditions are awaited with deadlines, never slept.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
-import { Elysia } from "elysia"
 import type { Browser, Page } from "playwright-core"
 import { definePlugin, type PluginContext } from "../../src/plugin/contract"
 import { browserAvailable, externalRequests, openBrowser, watchRequests } from "../../test/browser"
 import { createTestApp, type TestApp } from "../../test/support"
-import { migrations } from "./schema"
+import recordsPlugin from "./plugin"
 import { ingest, type NormalisedRecord } from "./service"
-import { recordsUi } from "./ui"
-
-// TEMP until plugin.ts lands
-const recordsPlugin = definePlugin({
-  id: "records",
-  title: "Records",
-  migrations,
-  routes: (c) => new Elysia().use(recordsUi(c)),
-})
 
 const NOW = Date.UTC(2026, 10, 22, 10, 0, 0)
 const MIN = 60_000
@@ -57,6 +47,31 @@ async function eventually<T>(get: () => Promise<T> | T, expected: T, ms = 5000):
     last = await get()
   }
   expect(last as unknown).toEqual(expected)
+}
+
+/** POSTs a record the way Python's logging.handlers.HTTPHandler does (form-encoded record.__dict__). */
+async function postRecord(name: string, levelno: number, msg: string): Promise<number> {
+  const levelname = { 20: "INFO", 30: "WARNING", 40: "ERROR" }[levelno] ?? "ERROR"
+  const body = new URLSearchParams({
+    name,
+    msg,
+    args: "()",
+    levelname,
+    levelno: String(levelno),
+    created: String(NOW / 1000),
+    pathname: "/srv/app.py",
+    lineno: "1",
+    funcName: "main",
+    process: "4242",
+  })
+  const res = await fetch(`${base}/api/v1/record`, {
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded" },
+    body,
+  })
+  expect(res.status).toBeLessThan(300)
+  const posted = (await res.json()) as { id?: number }
+  return Number(posted.id)
 }
 
 const rows = (p: Page, tbody = "#records-rows") => p.locator(`${tbody} tr.record`)
@@ -157,15 +172,15 @@ describe.skipIf(!browserAvailable)("records UI in a browser", () => {
     await page.waitForSelector("#records-tail-rows", { state: "attached", timeout: 5000 })
     // connected once the server holds a listener for new records
     await eventually(() => ctx.events.has("records.ingested"), true)
-    const [first] = await ingest(ctx, [rec(NOW, 40, "tail.app", "tailme first <b>bold</b>")])
-    await ingest(ctx, [rec(NOW, 40, "tail.app", "not for this search")])
+    const first = await postRecord("tail.app", 40, "tailme first <b>bold</b>")
+    await postRecord("tail.app", 40, "not for this search")
     await eventually(() => rowIds(page, "#records-tail-rows"), [first])
     expect(await page.textContent(`#records-tail-rows #record-${first} td.msg a`)).toBe(
       "tailme first <b>bold</b>",
     )
 
     await page.click("#records-tail .tail-pause")
-    const [second] = await ingest(ctx, [rec(NOW, 40, "tail.app", "tailme second")])
+    const second = await postRecord("tail.app", 40, "tailme second")
     await page.waitForSelector("#records-tail .tail-queued:not([hidden])", { timeout: 5000 })
     expect(await rowIds(page, "#records-tail-rows")).toEqual([first])
     await page.click("#records-tail .tail-pause")

@@ -53,11 +53,14 @@ export const TABLE_HEAD = html`<thead><tr><th>Time</th><th>Level</th><th>Logger<
 
 /** A query error with a caret under the offending position. */
 export function queryErrorNotice(query: string, message: string, position?: number): Html {
+  const at = position !== undefined && position >= 0 && position <= query.length ? position : undefined
+  // query.ts appends "(at position N)" (0-based); people read the 1-based character and the caret instead
+  const text = message.replace(/ \(at position \d+\)$/, "")
   const caret =
-    position !== undefined && position >= 0 && position <= query.length
-      ? html`<pre class="query-caret" aria-hidden="true">${query}\n${" ".repeat(position)}^</pre>`
+    at !== undefined
+      ? html`<pre class="query-caret" aria-hidden="true">${query}\n${" ".repeat(at)}^</pre>`
       : ""
-  return html`<div class="notice error query-error" role="alert" data-position="${position ?? ""}"><strong>Query error${position !== undefined ? html` at position ${position + 1}` : ""}:</strong> ${message}${caret}</div>`
+  return html`<div class="notice error query-error" role="alert" data-position="${at ?? ""}"><strong>Query error${at !== undefined ? html` at character ${at + 1}` : ""}:</strong> ${text}${caret}</div>`
 }
 
 const EXAMPLES: [string, string][] = [

@@ -1,17 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
-import { Elysia } from "elysia"
 import { definePlugin, type PluginContext } from "../../src/plugin/contract"
 import { createTestApp, type TestApp } from "../../test/support"
-import { migrations } from "./schema"
-import { recordsUi } from "./ui"
-
-// TEMP until plugin.ts lands
-const recordsPlugin = definePlugin({
-  id: "records",
-  title: "Records",
-  migrations,
-  routes: (c) => new Elysia().use(recordsUi(c)),
-})
+import recordsPlugin from "./plugin"
 
 import { ingest, type NormalisedRecord } from "./service"
 
@@ -184,7 +174,8 @@ describe("records search page", () => {
     const r = await page("/ui/records?q=level%3E%3Dloud%20AND%20x")
     expect(r.status).toBe(200)
     expect(r.body).toMatch(/class="notice error query-error" role="alert" data-position="7"/)
-    expect(r.body).toContain("unknown level")
+    expect(r.body).toContain("<strong>Query error at character 8:</strong> unknown level &quot;loud&quot;")
+    expect(r.body).not.toContain("(at position")
     // the caret sits under the offending value
     expect(r.body).toContain("level&gt;=loud AND x\n       ^</pre>")
     expect(rowIds(r.body)).toEqual([])
