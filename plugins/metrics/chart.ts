@@ -31,6 +31,7 @@ export function linesOf(s: ChartSeries): Line[] {
   }))
 }
 
+const colour = (i: number) => `hsl(${(i * 67 + 210) % 360} 70% 45%)`
 const fmt = (v: number) =>
   Math.abs(v) >= 1000 ? v.toExponential(2) : Math.abs(v) >= 10 ? v.toFixed(0) : v.toFixed(2)
 const clock = (t: number) => new Date(t).toISOString().slice(11, 16)
@@ -51,24 +52,26 @@ ${ticks.map(
 )}
 ${ticks.map(
   (f) =>
-    html`<text x="${x(from + (to - from) * f)}" y="${H - 8}" text-anchor="middle" font-size="10" fill="currentColor">${clock(from + (to - from) * f)}</text>`,
+    html`<text x="${x(from + (to - from) * f)}" y="${H - 8}" text-anchor="${f === 0 ? "start" : f === 1 ? "end" : "middle"}" font-size="10" fill="currentColor">${clock(from + (to - from) * f)}</text>`,
 )}
 ${changes
   .filter((c) => c.timestamp >= from && c.timestamp <= to)
   .map(
-    (c) => html`<g class="change-marker" data-change-id="${c.id}">
+    (
+      c,
+    ) => html`<g class="change-marker" data-change-id="${c.id}"><title>${new Date(c.timestamp).toISOString()} ${c.category ?? ""}: ${c.description ?? ""}${c.service ? ` (${c.service})` : ""}</title>
 <line x1="${x(c.timestamp)}" x2="${x(c.timestamp)}" y1="${PAD.t}" y2="${H - PAD.b}" stroke="#d97706" stroke-dasharray="4 3"/>
-<line x1="${x(c.timestamp)}" x2="${x(c.timestamp)}" y1="${PAD.t}" y2="${H - PAD.b}" stroke="transparent" stroke-width="10"><title>${new Date(c.timestamp).toISOString()} ${c.category ?? ""}: ${c.description ?? ""}${c.service ? ` (${c.service})` : ""}</title></line>
+<rect class="hit" x="${x(c.timestamp) - 5}" y="${PAD.t}" width="10" height="${H - PAD.t - PAD.b}" fill="transparent"/>
 </g>`,
   )}
 ${lines.map(
   (l, i) =>
-    html`<path class="series-line c${(i % 5) + 1}" data-series="${l.label}" fill="none" stroke="var(--c${(i % 5) + 1}, hsl(${(i * 67) % 360} 70% 45%))" stroke-width="1.5" d="${path(l.values, x, y)}"><title>${l.label}</title></path>`,
+    html`<path class="series-line" data-series="${l.label}" fill="none" stroke="${colour(i)}" stroke-width="1.5" d="${path(l.values, x, y)}"><title>${l.label}</title></path>`,
 )}
 </svg>
 <ul class="row small chart-legend">${lines.map(
     (l, i) =>
-      html`<li><span style="color:hsl(${(i * 67) % 360} 70% 45%)">■</span> ${l.label}${l.values.length ? ` — last ${fmt(l.values[l.values.length - 1][1])}` : " — no data"}</li>`,
+      html`<li><span style="color:${colour(i)}">■</span> ${l.label}${l.values.length ? ` — last ${fmt(l.values[l.values.length - 1][1])}` : " — no data"}</li>`,
   )}</ul>`
 }
 

@@ -1,0 +1,116 @@
+/**
+ * The metrics page in a real browser (Debian chromium): search finds a received series, picking it
+ * charts it with the window's change events as hoverable markers, pinning puts its sparkline in the
+ * home widget, and nothing is loaded from outside 127.0.0.1. Changes come from a tiny test plugin that
+ * provides the `changes` service (so this test does not depend on the changes plugin's state).
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test"
+import type { Browser } from "playwright-core"
+import { type ChangeEvent, definePlugin } from "../../src/plugin/contract"
+import { browserAvailable, externalRequests, openBrowser, watchRequests } from "../../test/browser"
+import { createTestApp, type TestApp } from "../../test/support"
+import metrics from "./plugin"
+
+const NOW = Date.UTC(2026, 10, 22, 10, 0, 0)
+const MIN = 60_000
+
+const change = (id: number, timestamp: number, description: string): ChangeEvent => ({
+  id,
+  timestamp,
+  criticality: 2,
+  category: "deploy",
+  description,
+  source: "api",
+  service: "shop",
+  environment: "prod",
+  author: null,
+  url: null,
+  tags: {},
+})
+const events = [
+  change(1, NOW - 15 * MIN, "Deploy shop v2 <b>bold</b>"),
+  change(2, NOW - 3 * 3_600_000, "too old"),
+]
+const fakeChanges = definePlugin({
+  id: "fakechanges",
+  title: "fake changes",
+  setup(ctx) {
+    ctx.services.provide("changes", {
+      record: async () => {},
+      between: async (from, to) => events.filter((e) => e.timestamp >= from && e.timestamp <= to),
+    })
+  },
+})
+
+describe.skipIf(!browserAvailable)("metrics page in a browser", () => {
+  let app: TestApp
+  let base: string
+  let browser: Browser
+  beforeAll(async () => {
+    app = await createTestApp({ plugins: [fakeChanges, metrics] })
+    const svc = app.host.services.get("metrics")
+    if (!svc) throw new Error("no metrics service")
+    // 30 minutes of a received counter: the rate steps up 15 minutes ago (after the deploy)
+    app.clock.set(NOW - 30 * MIN)
+    for (let i = 0; i < 30; i++) {
+      svc.receiver.ingest(`shop.orders:${i < 15 ? 60 : 600}|c|#env:prod`)
+      app.clock.advance(MIN)
+      svc.tick(app.clock.now())
+    }
+    base = await app.listen()
+    browser = await openBrowser()
+  })
+  afterAll(async () => {
+    await browser?.close()
+    await app?.close()
+  })
+
+  test("search, chart with change markers, pin to the home widget", async () => {
+    const page = await browser.newPage()
+    const requests = watchRequests(page)
+    await page.goto(`${base}/ui/metrics`)
+    await page.fill('input[name="q"]', "shop.ord")
+    await page.click('#metrics-search button[type="submit"]')
+    await page.waitForURL(/q=shop\.ord/)
+    const link = page.locator("#series-list a", { hasText: "shop.orders{env:prod}" })
+    await link.click()
+    await page.waitForSelector("svg.metrics-chart path.series-line")
+
+    // one line with a point per interval; the step is visible as two levels of y
+    const d = (await page.getAttribute("svg.metrics-chart path.series-line", "d")) ?? ""
+    const ys = [...d.matchAll(/[ML][\d.]+,([\d.]+)/g)].map((m) => Number(m[1]))
+    expect(ys.length).toBe(30)
+    expect(new Set(ys).size).toBe(2)
+    expect(ys[0]).toBeGreaterThan(ys[29]) // higher rate = smaller y
+
+    // the deploy is a marker inside the window; the 3-hour-old change is not
+    const markers = page.locator("svg.metrics-chart g.change-marker")
+    expect(await markers.count()).toBe(1)
+    const title = await markers.locator("title").textContent()
+    expect(title).toContain("deploy: Deploy shop v2 <b>bold</b> (shop)")
+    const x = Number(await markers.locator("line").getAttribute("x1"))
+    const pathXs = [...d.matchAll(/[ML]([\d.]+),/g)].map((m) => Number(m[1]))
+    expect(x).toBeGreaterThan(pathXs[0])
+    expect(x).toBeLessThan(pathXs[29])
+    // hovering the marker's hit area lands on the marker (its <title> is the tooltip)
+    const hit = markers.locator("rect.hit")
+    await hit.hover()
+    const box = await hit.boundingBox()
+    if (!box) throw new Error("the marker has no box")
+    const under = await page.evaluate(
+      ([px, py]) =>
+        document.elementFromPoint(px, py)?.closest("g.change-marker")?.getAttribute("data-change-id"),
+      [box.x + box.width / 2, box.y + box.height / 2],
+    )
+    expect(under).toBe("1")
+    expect(await page.locator("svg.metrics-chart b").count()).toBe(0) // escaped, not markup
+
+    // pin, then the home widget shows its sparkline
+    await page.click('#selected-series button:has-text("Pin")')
+    await page.waitForSelector('#selected-series button:has-text("Unpin")')
+    await page.goto(`${base}/`)
+    await page.waitForSelector("#widget-metrics-pins svg.sparkline path")
+    expect(await page.locator("#widget-metrics-pins code").textContent()).toBe("shop.orders{env:prod}")
+    expect(externalRequests(requests)).toEqual([])
+  })
+})
