@@ -112,5 +112,5 @@ describe.skipIf(!browserAvailable)("metrics page in a browser", () => {
     await page.waitForSelector("#widget-metrics-pins svg.sparkline path")
     expect(await page.locator("#widget-metrics-pins code").textContent()).toBe("shop.orders{env:prod}")
     expect(externalRequests(requests)).toEqual([])
-  })
+  }, 30_000)
 })
