@@ -70,7 +70,7 @@ ${total === 0 ? html`<p class="muted" id="changes-empty">No changes match in thi
     const custom = !(PRESETS as readonly string[]).includes(v.window)
     return html`<form id="changes-filters" class="card" action="/ui/changes" method="get" ${v.dashboard ? "hidden" : ""}
  hx-get="/ui/changes" hx-target="#changes-results" hx-swap="outerHTML" hx-push-url="true" hx-sync="this:replace"
- hx-trigger="submit, change, keyup delay:500ms">
+ hx-trigger="submit, change, input delay:500ms">
 <input type="hidden" name="window" value="${v.window}">
 <input type="hidden" name="until" value="${v.until ?? ""}">
 <input type="hidden" name="category" value="${v.category.join(",")}">
@@ -166,7 +166,8 @@ ${v.dashboard ? html`<input type="hidden" name="dashboard" value="1">` : ""}
                   .join("\n")}\n\n`,
               )
             })
-            const ping = setInterval(() => send(": keep-alive\n\n"), 15_000)
+            // below Bun.serve's default idle timeout (10 s), so an idle stream stays open
+            const ping = setInterval(() => send(": keep-alive\n\n"), 5_000)
             stop = () => {
               clearInterval(ping)
               unsubscribe()

@@ -1,0 +1,207 @@
+/**
+ * The changes pages: server-rendered HTML (escaping, links, paging, widget) and, in a real browser,
+ * inert hostile descriptions, filters driving the URL, permalinks reproducing the view, Back, legacy
+ * fragment permalinks, live rows over SSE and timeline brushing.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test"
+import type { Browser, Page } from "playwright-core"
+import { browserAvailable, externalRequests, openBrowser, watchRequests } from "../../test/browser"
+import { createTestApp, type TestApp } from "../../test/support"
+import changes from "./plugin"
+import { linkify } from "./render"
+
+const T0 = Date.UTC(2026, 10, 22, 10, 0, 0)
+const XSS_SCRIPT = "<script>window.__pwned = 1</script> deploy of api"
+const XSS_IMG = '<img src=x onerror="window.__pwned = 2"> dns flip'
+
+let app: TestApp
+let base: string
+beforeAll(async () => {
+  app = await createTestApp({ plugins: [changes] })
+  base = await app.listen()
+  const events = [
+    { category: "deploy", description: XSS_SCRIPT, criticality: 5, service: "api", timestamp: T0 - 60_000 },
+    { category: "dns", description: XSS_IMG, criticality: 2, timestamp: T0 - 120_000 },
+    {
+      category: "flag",
+      description: "flag beta on, see https://flags.example/beta",
+      criticality: 3,
+      timestamp: T0 - 180_000,
+    },
+    { category: "deploy", description: "web v3", criticality: 1, service: "web", timestamp: T0 - 240_000 },
+    ...Array.from({ length: 60 }, (_, i) => ({
+      category: "cron",
+      description: `nightly job ${i}`,
+      criticality: 1,
+      timestamp: T0 - 3 * 3600_000 - i * 1000,
+    })),
+  ]
+  const r = await app.request("/api/v1/changes", { method: "POST", json: events })
+  expect(r.status).toBe(201)
+})
+afterAll(() => app.close())
+
+describe("server-rendered", () => {
+  test("descriptions are escaped; only http(s) links become anchors", () => {
+    expect(linkify('<b>x</b> https://a.example/x?y=1&z=2, <a href="javascript:alert(1)">j</a>').value).toBe(
+      '&lt;b&gt;x&lt;/b&gt; <a href="https://a.example/x?y=1&amp;z=2" rel="noopener noreferrer nofollow" target="_blank">https://a.example/x?y=1&amp;z=2</a>, &lt;a href=&quot;javascript:alert(1)&quot;&gt;j&lt;/a&gt;',
+    )
+    expect(linkify('<a href="https://ok.example/" onclick="x()">read <i>me</i></a>').value).toBe(
+      '<a href="https://ok.example/" rel="noopener noreferrer nofollow" target="_blank">read me</a>',
+    )
+  })
+
+  test("page caps at 50 rows and pages with a cursor; bad view values fall back", async () => {
+    const page = await (await app.request("/ui/changes?window=4h&category=cron")).text()
+    expect(page.match(/<tr class="change"/g)?.length).toBe(50)
+    const more = /hx-get="(\/ui\/changes\/rows\?[^"]+)"/.exec(page)?.[1].replace(/&amp;/g, "&")
+    expect(more).toBeDefined()
+    const rest = await (await app.request(more as string)).text()
+    expect(rest.match(/<tr class="change"/g)?.length).toBe(10)
+    expect(rest).not.toContain("changes-more")
+    const odd = await app.request("/ui/changes?window=forever&until=abc&criticality=9")
+    expect(odd.status).toBe(200)
+    expect((await app.request("/ui/changes/rows?cursor=zzz")).status).toBe(400)
+  })
+
+  test("htmx partial requests get only the results and a canonical URL to push", async () => {
+    const r = await app.request("/ui/changes?window=1h&until=&category=dns&q=&service=", {
+      headers: { "hx-request": "true", "hx-request-type": "partial" },
+    })
+    const text = await r.text()
+    expect(text.startsWith('<div id="changes-results"')).toBe(true)
+    expect(r.headers.get("hx-push-url")).toBe("/ui/changes?window=1h&category=dns")
+  })
+
+  test("home widget: count of the last hour and the latest few, escaped", async () => {
+    const w = await (await app.request("/ui/changes/widget")).text()
+    expect(w).toContain('<strong id="changes-hour-count">4</strong>')
+    expect(w).toContain("&lt;script&gt;")
+    expect(w).not.toContain("<script>")
+  })
+})
+
+describe.skipIf(!browserAvailable)("in a browser", () => {
+  let browser: Browser
+  beforeAll(async () => {
+    browser = await openBrowser()
+  })
+  afterAll(() => browser?.close())
+
+  const rowIds = (page: Page) =>
+    page.$$eval("#changes-rows tr.change", (rows) => rows.map((r) => r.getAttribute("data-id")))
+  const categories = (page: Page) =>
+    page.$$eval("#changes-rows td.cat", (cells) => cells.map((c) => c.textContent))
+
+  test("hostile descriptions render inert, as text", async () => {
+    const page = await browser.newPage()
+    const urls = watchRequests(page)
+    await page.goto(`${base}/ui/changes?window=1h`)
+    await page.waitForSelector("#changes-rows tr.change")
+    expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined()
+    expect(await page.$$eval("td.desc img, td.desc script", (els) => els.length)).toBe(0)
+    const texts = await page.$$eval("td.desc", (cells) => cells.map((c) => c.textContent ?? ""))
+    expect(texts.some((t) => t.includes(XSS_SCRIPT))).toBe(true)
+    expect(texts.some((t) => t.includes(XSS_IMG))).toBe(true)
+    expect(
+      await page.$eval('td.desc a[href^="https://flags.example"]', (a) => a.getAttribute("rel")),
+    ).toContain("noopener")
+    expect(externalRequests(urls)).toEqual([])
+    await page.close()
+  }, 20_000)
+
+  test("filters drive the URL; the permalink reproduces the view; Back restores", async () => {
+    const page = await browser.newPage()
+    await page.goto(`${base}/ui/changes?window=1h`)
+    await page.waitForSelector("#changes-rows tr.change")
+    expect((await rowIds(page)).length).toBe(4)
+
+    await page.click('#changes-categories [data-category="deploy"]')
+    await page.waitForURL(/category=deploy/)
+    await page.waitForFunction(() => document.querySelectorAll("#changes-rows tr.change").length === 2)
+    expect(await categories(page)).toEqual(["deploy", "deploy"])
+
+    await page.check('input[name="criticality"][value="5"]')
+    await page.waitForURL(/criticality=5/)
+    await page.waitForFunction(() => document.querySelectorAll("#changes-rows tr.change").length === 1)
+
+    await page.uncheck('input[name="criticality"][value="5"]')
+    await page.waitForURL((u) => !u.search.includes("criticality"))
+    await page.fill('input[name="q"]', "web")
+    await page.waitForURL(/q=web/)
+    await page.waitForFunction(() => document.querySelectorAll("#changes-rows tr.change").length === 1)
+    const view = await rowIds(page)
+    const permalink = page.url()
+    expect(permalink).toContain("category=deploy")
+
+    const fresh = await browser.newPage()
+    await fresh.goto(permalink)
+    await fresh.waitForSelector("#changes-rows tr.change")
+    expect(await rowIds(fresh)).toEqual(view)
+    expect(await fresh.inputValue('input[name="q"]')).toBe("web")
+    await fresh.close()
+
+    // shift-click shows only that category
+    await page.fill('input[name="q"]', "")
+    await page.waitForURL((u) => !u.search.includes("q="))
+    await page.click('#changes-categories [data-category="dns"]', { modifiers: ["Shift"] })
+    await page.waitForURL((u) => new URL(u).searchParams.get("category") === "dns")
+    await page.waitForFunction(() => document.querySelectorAll("#changes-rows tr.change").length === 1)
+    expect(await categories(page)).toEqual(["dns"])
+
+    await page.goBack()
+    await page.waitForURL((u) => new URL(u).searchParams.get("category") === "deploy")
+    await page.waitForFunction(() => document.querySelectorAll("#changes-rows tr.change").length === 2)
+
+    // a preset widens the window
+    await page.click('[data-window="4h"]')
+    await page.waitForURL(/window=4h/)
+    await page.waitForFunction(() => document.querySelectorAll("#changes-rows tr.change").length === 2)
+    await page.close()
+  }, 20_000)
+
+  test("legacy #fragment and React query-string permalinks open the same view", async () => {
+    const page = await browser.newPage()
+    await page.goto(`${base}/#hours_ago=1&until=${T0 / 1000}&category=dns,flag`)
+    await page.waitForURL(/\/ui\/changes\?/)
+    await page.waitForSelector("#changes-rows tr.change")
+    const fromHash = { url: page.url(), rows: await rowIds(page) }
+    await page.goto(`${base}/?category=dns%2Cflag&criticality=&description=&hours_ago=1&until=${T0 / 1000}`)
+    await page.waitForSelector("#changes-rows tr.change")
+    expect(page.url()).toBe(fromHash.url)
+    expect(await rowIds(page)).toEqual(fromHash.rows)
+    expect((await categories(page)).sort()).toEqual(["dns", "flag"])
+    await page.close()
+  }, 20_000)
+
+  test("live: a new event appears at the top without reload; clicking the timeline narrows the window", async () => {
+    const page = await browser.newPage()
+    await page.goto(`${base}/ui/changes?window=1h`)
+    await page.waitForSelector("#changes-rows tr.change")
+    // the SSE connection is open once the server has a subscriber: posting until the row shows is
+    // robust against connection timing
+    const deadline = Date.now() + 10_000
+    let seen = false
+    while (!seen && Date.now() < deadline) {
+      await app.request("/api/v1/changes", {
+        method: "POST",
+        json: { category: "live", description: "arrived live" },
+      })
+      seen = await page
+        .waitForSelector("#changes-live tr.change", { timeout: 1000 })
+        .then(() => true)
+        .catch(() => false)
+    }
+    expect(seen).toBe(true)
+    expect(await page.textContent("#changes-live")).toContain("arrived live")
+
+    const box = await page.locator("#changes-timeline").boundingBox()
+    if (!box) throw new Error("no timeline")
+    await page.mouse.click(box.x + box.width * 0.99, box.y + box.height / 2)
+    await page.waitForURL(/until=\d+/)
+    const u = new URL(page.url())
+    expect(u.searchParams.get("window")).toMatch(/^\d+m$/)
+    expect(await page.locator("#changes-live").count()).toBe(0) // a fixed window is not live
+    await page.close()
+  }, 20_000)
+})
