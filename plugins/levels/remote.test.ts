@@ -46,13 +46,14 @@ const latest = () =>
   lines.length ? (JSON.parse(lines[lines.length - 1]) as Record<string, string>) : undefined
 
 test("the Python snippet applies a level for its window and reverts it", async () => {
-  python = Bun.spawn(["python3", "-c", HARNESS, import.meta.dir, base, ADMIN_TOKEN], {
+  const proc = Bun.spawn(["python3", "-c", HARNESS, import.meta.dir, base, ADMIN_TOKEN], {
     stdout: "pipe",
     stderr: "inherit",
   })
+  python = proc
   void (async () => {
     let buf = ""
-    const reader = (python?.stdout as ReadableStream<Uint8Array>).getReader()
+    const reader = proc.stdout.getReader()
     for (;;) {
       const { done, value } = await reader.read()
       if (done) break
