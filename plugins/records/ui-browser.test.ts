@@ -107,6 +107,8 @@ describe.skipIf(!browserAvailable)("records UI in a browser", () => {
     await page.fill("#records-q", "needle")
     await page.press("#records-q", "Enter")
     await page.waitForURL((u) => u.searchParams.get("q") === "needle", { timeout: 5000 })
+    // empty fields stay out of the permalink
+    expect(new URL(page.url()).search).toBe("?q=needle&window=1h")
     await eventually(() => rowIds(page), [ids[4]])
     // level selector alone submits
     await page.fill("#records-q", "")

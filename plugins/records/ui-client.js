@@ -63,6 +63,13 @@
     if (zoomTo(Number(bar.dataset.from), Number(bar.dataset.to))) e.preventDefault()
   })
 
+  // Empty fields stay out of the URL, so permalinks read like "?q=timeout&window=4h".
+  document.addEventListener("htmx:config:request", (e) => {
+    const ctx = e.detail.ctx
+    if (ctx.sourceElement?.id !== "records-search" || !(ctx.request.body instanceof FormData)) return
+    for (const [k, v] of [...ctx.request.body.entries()]) if (v === "") ctx.request.body.delete(k)
+  })
+
   // ---- the window selector and the custom range fields ------------------------------------------
   document.addEventListener("input", (e) => {
     const t = e.target

@@ -115,7 +115,8 @@ ${markers}
 </svg>`
 }
 
-/** A sparkline of counts (one point per bucket) with the last value marked. */
+/** A sparkline of counts (one point per bucket) with the last value marked; styled inline because the
+ * home page does not load the records stylesheet. */
 export function sparklineSvg(
   values: readonly number[],
   opts: { width?: number; height?: number } = {},
@@ -127,8 +128,8 @@ export function sparklineSvg(
   const pts = values.map((v, i) => `${(i * step).toFixed(1)},${(h - 2 - (v / max) * (h - 4)).toFixed(1)}`)
   const last = pts[pts.length - 1]?.split(",")
   return html`<svg class="records-sparkline" viewBox="0 0 ${w} ${h}" width="${w}" height="${h}" role="img" aria-label="${values.reduce((s, v) => s + v, 0)} records">
-<polyline fill="none" points="${pts.join(" ")}"/>
-${last ? html`<circle cx="${last[0]}" cy="${last[1]}" r="2.5"/>` : ""}
+<polyline style="fill:none;stroke:var(--c4);stroke-width:1.5" points="${pts.join(" ")}"/>
+${last ? html`<circle style="fill:var(--c4)" cx="${last[0]}" cy="${last[1]}" r="2.5"/>` : ""}
 </svg>`
 }
 

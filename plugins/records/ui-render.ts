@@ -89,7 +89,7 @@ export function searchForm(s: SearchState): Html {
   <label>Level <select id="records-level" name="level">${LEVEL_CHOICES.map(
     (l) => html`<option value="${l.value}" ${l.value === s.level ? "selected" : ""}>${l.label}</option>`,
   )}</select></label>
-  <label>Logger <input id="records-logger" name="logger" value="${s.logger}" list="records-loggers" placeholder="prefix, e.g. app.db" autocomplete="off" class="mono"
+  <label>Logger <input id="records-logger" name="logger" value="${s.logger}" list="records-loggers" placeholder="app.db (and children) or app.d*" autocomplete="off" class="mono"
     hx-get="/ui/records/loggers" hx-trigger="input changed delay:250ms, focus once" hx-target="#records-loggers" hx-swap="innerHTML"></label>
   <datalist id="records-loggers"></datalist>
   <label>Window <select id="records-window" name="window">${[...Object.keys(WINDOW_PRESETS), "custom"].map(

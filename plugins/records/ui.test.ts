@@ -335,3 +335,34 @@ describe("live tail over SSE", () => {
     expect(await r.text()).toContain("missing ')'")
   })
 })
+
+describe("access", () => {
+  test("every records page and fragment needs the read role (anonymous: sign in); the static script does not", async () => {
+    const closed = await createTestApp({ plugins: [recordsPlugin], env: { LOGBOOK_ANONYMOUS: "ingest" } })
+    try {
+      for (const path of [
+        "/ui/records",
+        "/ui/records/rows",
+        "/ui/records/loggers",
+        "/ui/records/live",
+        "/ui/records/tail",
+        "/ui/records/widget",
+        "/ui/records/1",
+        "/ui/records/1/around",
+      ]) {
+        // the core sends anonymous page requests to sign in, and back here afterwards
+        const r = await closed.request(path)
+        expect([path, r.status, r.headers.get("location")]).toEqual([
+          path,
+          303,
+          `/ui/signin?next=${encodeURIComponent(path)}`,
+        ])
+      }
+      const js = await closed.request("/ui/records/assets/records.js")
+      expect(js.status).toBe(200)
+      expect(js.headers.get("content-type")).toStartWith("text/javascript")
+    } finally {
+      await closed.close()
+    }
+  })
+})

@@ -237,7 +237,7 @@ async function widget(ctx: PluginContext): Promise<Html> {
   const total = values.reduce((a, n) => a + n, 0)
   const link = `/ui/records?level=warning&window=1h`
   return html`<div class="records-widget">
-<div class="row"><a href="${link}" class="big-number" id="records-warning-count" data-count="${total}">${total}</a>
+<div class="row"><a href="${link}" style="font-size:1.6rem;font-weight:700;text-decoration:none" id="records-warning-count" data-count="${total}">${total}</a>
 <span class="muted small">records at WARNING and above in the last hour</span></div>
 ${sparklineSvg(values, { width: 240, height: 36 })}
 <h3 class="small">Top loggers by errors</h3>
