@@ -199,8 +199,8 @@ export function createChangeStore(db: Db, writer: Writer): ChangeStore {
       c.environment ?? null,
       c.author ?? null,
       c.url ?? null,
-      // an object: bun:sqlite params stringify it, postgres.js serialises it for the jsonb column
-      c.tags ?? {},
+      // JSON text: stored as TEXT on SQLite; PostgreSQL casts the parameter to the jsonb column
+      JSON.stringify(c.tags ?? {}),
     ])
     const ids = (await writer.insert({ table: TABLE, columns: COLUMNS, rows, returning: "id" })).map(Number)
     generation++
