@@ -95,7 +95,7 @@ describe.skipIf(!browserAvailable)("records UI in a browser", () => {
     browser = await openBrowser()
     page = await browser.newPage()
     requests = watchRequests(page)
-  })
+  }, 30_000)
   afterAll(async () => {
     await browser?.close()
     await app?.close()
