@@ -17,7 +17,7 @@ import { RecordError } from "./normalise"
 import { SearchError } from "./query"
 import { getRecord, ingest, prefixUpperBound, type RecordRow, toRecord } from "./service"
 import type { RecordsContext } from "./settings"
-import { groupSlots, isKnownZone, SLOT_SECONDS } from "./timeline"
+import { groupSlots, isKnownZone, parseInstant, SLOT_SECONDS } from "./timeline"
 
 const PATH = "/api/v1/record"
 const SUPPORTED =
@@ -99,7 +99,7 @@ function headError(status: number, type: string, message: string) {
     status,
     headers: {
       "x-error-type": type,
-      "x-error-message": message.replace(/[\r\n]+/g, " "),
+      "x-error-message": message.replace(/[^\x20-\x7e]/g, "?"),
       "cache-control": "no-cache",
     },
   })
@@ -128,30 +128,6 @@ async function allowed(
 }
 
 // ---- filters (§4) --------------------------------------------------------------------------------
-
-const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?([Zz]|[+-]\d{2}:?\d{2})$/
-
-/** RFC 3339 (any fraction, Z or offset) or epoch seconds → µs; undefined when not a time. */
-export function parseInstant(text: string): number | undefined {
-  const t = text.trim()
-  if (/^-?\d+(?:\.\d+)?$/.test(t)) {
-    const [whole, frac = ""] = t.replace("-", "").split(".")
-    const us = Number(whole) * 1_000_000 + Number(frac.padEnd(6, "0").slice(0, 6))
-    return t.startsWith("-") ? -us : us
-  }
-  const m = RFC3339.exec(t)
-  if (!m) return undefined
-  const [, y, mo, d, h, mi, s, frac = "", zone] = m
-  if (Number(mo) > 12 || Number(d) > 31 || Number(h) > 23 || Number(mi) > 59 || Number(s) > 60)
-    return undefined
-  let ms = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s))
-  if (zone !== "Z" && zone !== "z") {
-    const sign = zone[0] === "-" ? -1 : 1
-    const digits = zone.slice(1).replace(":", "")
-    ms -= sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2))) * 60_000
-  }
-  return ms * 1000 + Number(frac.padEnd(6, "0").slice(0, 6))
-}
 
 interface Filter {
   where: string
@@ -187,7 +163,7 @@ function filterOf(db: Db, q: URLSearchParams): Filter {
   const level = q.get("level")
   if (level) {
     const n = parseLevel(level)
-    if (n === undefined) throw new FilterError(`level '${level}' is not a number 0–255 or a level name`)
+    if (n === undefined) throw new FilterError(`level '${level}' is not a number 0-255 or a level name`)
     clauses.push("level >= ?")
     params.push(n)
   }
@@ -225,7 +201,8 @@ export function compatRoutes(ctx: RecordsContext) {
 
   async function store(request: Request, body: string, type: string, raw: boolean): Promise<Response> {
     if (type === "application/x-ndjson") {
-      if (request.headers.get("content-length") === null)
+      // a streamed (chunked) body has no length; in-process requests carry neither header
+      if (request.headers.get("content-length") === null && request.headers.has("transfer-encoding"))
         return errorResponse(request, 411, "HTTPError", "Content-Length is required for application/x-ndjson")
       const lines = ndjsonRecords(ctx, body, raw)
       const bad = lines.find((l) => l.error)

@@ -113,7 +113,8 @@ export async function ingest(
   records: readonly NormalisedRecord[],
 ): Promise<number[]> {
   if (records.length === 0) return []
-  const rows = records.map((r) => [r.ts, r.level, r.name, r.message, r.logrec])
+  // JSON text on both dialects: TEXT on SQLite, parsed into jsonb by PostgreSQL
+  const rows = records.map((r) => [r.ts, r.level, r.name, r.message, JSON.stringify(r.logrec)])
   const ids = (
     await ctx.writer.insert({ table: RECORDS_TABLE, columns: RECORD_COLUMNS, rows, returning: "id" })
   ).map(Number)

@@ -100,3 +100,27 @@ export function groupSlots(
   }
   return [...sums.entries()].sort((a, b) => a[0] - b[0]).map(([ms, n]) => [Math.floor(ms / 1000), n])
 }
+
+const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?([Zz]|[+-]\d{2}:?\d{2})$/
+
+/** RFC 3339 (any fraction, Z or offset) or epoch seconds → µs; undefined when not a time. */
+export function parseInstant(text: string): number | undefined {
+  const t = text.trim()
+  if (/^-?\d+(?:\.\d+)?$/.test(t)) {
+    const [whole, frac = ""] = t.replace("-", "").split(".")
+    const us = Number(whole) * 1_000_000 + Number(frac.padEnd(6, "0").slice(0, 6))
+    return t.startsWith("-") ? -us : us
+  }
+  const m = RFC3339.exec(t)
+  if (!m) return undefined
+  const [, y, mo, d, h, mi, s, frac = "", zone] = m
+  if (Number(mo) > 12 || Number(d) > 31 || Number(h) > 23 || Number(mi) > 59 || Number(s) > 60)
+    return undefined
+  let ms = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s))
+  if (zone !== "Z" && zone !== "z") {
+    const sign = zone[0] === "-" ? -1 : 1
+    const digits = zone.slice(1).replace(":", "")
+    ms -= sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2))) * 60_000
+  }
+  return ms * 1000 + Number(frac.padEnd(6, "0").slice(0, 6))
+}
