@@ -4,6 +4,7 @@ import { createTestApp, type TestApp } from "../../test/support"
 import recordsPlugin from "./plugin"
 
 import { ingest, type NormalisedRecord } from "./service"
+import { tailResponse } from "./ui-tail"
 
 const NOW = Date.UTC(2026, 10, 22, 10, 0, 0)
 const MIN = 60_000
@@ -327,6 +328,28 @@ describe("live tail over SSE", () => {
     expect(text).toContain(`record-${b}"`)
     expect(text).toContain(`record-${c}"`)
     expect(text).not.toContain(`record-${a}"`)
+  })
+
+  test("sends comment heartbeats while quiet and stops them when the client aborts", async () => {
+    const abort = new AbortController()
+    const request = new Request("http://x/ui/records/tail", { signal: abort.signal })
+    const res = tailResponse(ctx, request, {
+      query: "nothing-matches-this",
+      render: () => [],
+      heartbeatMs: 20,
+    })
+    const reader = res.body!.getReader()
+    let text = ""
+    const deadline = Date.now() + 5000
+    while ((text.match(/: heartbeat\n\n/g) ?? []).length < 2 && Date.now() < deadline)
+      text += new TextDecoder().decode((await reader.read()).value)
+    expect(text).toStartWith("retry: 2000\n")
+    expect((text.match(/: heartbeat\n\n/g) ?? []).length).toBeGreaterThanOrEqual(2)
+    abort.abort()
+    // the stream ends instead of beating on
+    let done = false
+    while (!done && Date.now() < deadline) done = (await reader.read()).done
+    expect(done).toBe(true)
   })
 
   test("a bad query is refused before streaming", async () => {
