@@ -1,0 +1,139 @@
+/**
+ * OpenAPI: `/openapi/json` is a valid OpenAPI 3.1 document (checked by a real validator), every native API
+ * route has a summary, a tag, request and response schemas, and UI routes are hidden. The second part
+ * loads EVERY built-in plugin and lists exactly which routes lack what.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test"
+import { Validator } from "@seriousme/openapi-schema-validator"
+import { loadBuiltins } from "../src/boot"
+import type { LoadFailure } from "../src/plugin/host"
+import { samplePlugin } from "./core-sample-plugin"
+import { createTestApp, type TestApp } from "./support"
+
+type Operation = {
+  summary?: string
+  tags?: string[]
+  parameters?: Array<{ name: string; in: string; schema?: unknown }>
+  requestBody?: { content?: Record<string, { schema?: unknown }> }
+  responses?: Record<string, { content?: Record<string, { schema?: unknown }> }>
+}
+type Doc = { openapi: string; paths: Record<string, Record<string, Operation>> }
+const METHODS = ["get", "put", "post", "delete", "patch", "head", "options"]
+
+async function documentOf(app: TestApp): Promise<Doc> {
+  const res = await app.request("/openapi/json")
+  expect(res.status).toBe(200)
+  return (await res.json()) as Doc
+}
+
+async function validate(doc: Doc): Promise<string[]> {
+  const validator = new Validator()
+  const res = await validator.validate(structuredClone(doc) as unknown as object)
+  return res.valid ? [] : (res.errors as unknown[]).map((e) => JSON.stringify(e)).slice(0, 20)
+}
+
+/** For each native API operation, what it lacks. Empty = complete. */
+function incomplete(doc: Doc): string[] {
+  const problems: string[] = []
+  for (const [path, item] of Object.entries(doc.paths)) {
+    if (!path.startsWith("/api/")) continue
+    for (const method of METHODS) {
+      const op = item[method]
+      if (!op) continue
+      const lacks: string[] = []
+      if (!op.summary) lacks.push("summary")
+      if (!op.tags?.length) lacks.push("tag")
+      const ok = Object.entries(op.responses ?? {}).filter(([s]) => /^2\d\d$/.test(s))
+      if (!ok.some(([s, r]) => s === "204" || Object.values(r.content ?? {}).some((c) => c.schema)))
+        lacks.push("2xx response schema")
+      // a body-less action (POST …/run) has no request body; one that is documented must have a schema
+      if (op.requestBody && !Object.values(op.requestBody.content ?? {}).some((c) => c.schema))
+        lacks.push("request body schema")
+      for (const name of path.match(/\{[^}]+\}/g) ?? []) {
+        const p = op.parameters?.find((x) => x.in === "path" && `{${x.name}}` === name)
+        if (!p?.schema) lacks.push(`path parameter ${name} schema`)
+      }
+      if (lacks.length) problems.push(`${method.toUpperCase()} ${path}: lacks ${lacks.join(", ")}`)
+    }
+  }
+  return problems
+}
+
+const hiddenLeaks = (doc: Doc) =>
+  Object.keys(doc.paths).filter((p) => p === "/" || p.startsWith("/ui") || p.startsWith("/assets"))
+
+describe("OpenAPI with the core and a sample plugin", () => {
+  let app: TestApp
+  let doc: Doc
+  beforeAll(async () => {
+    app = await createTestApp({ plugins: [samplePlugin] })
+    doc = await documentOf(app)
+  })
+  afterAll(() => app.close())
+
+  test("valid OpenAPI 3.1", async () => {
+    expect(doc.openapi).toStartWith("3.1")
+    expect(await validate(doc)).toEqual([])
+  })
+
+  test("every native API route has summary, tag, request and response schemas", () => {
+    expect(Object.keys(doc.paths)).toContain("/api/v1/sample/notes")
+    expect(Object.keys(doc.paths)).toContain("/api/v1/tokens")
+    expect(incomplete(doc)).toEqual([])
+    const post = doc.paths["/api/v1/sample/notes"].post
+    expect(post.tags).toEqual(["sample"])
+    expect(post.requestBody?.content?.["application/json"]?.schema).toBeDefined()
+    expect(Object.keys(post.responses ?? {})).toEqual(expect.arrayContaining(["201", "422"]))
+  })
+
+  test("the check itself catches a route without schemas", () => {
+    const broken: Doc = structuredClone(doc)
+    broken.paths["/api/v1/sample/notes"].post = {
+      requestBody: { content: { "application/json": {} } },
+      responses: {},
+    }
+    expect(incomplete(broken)).toEqual([
+      "POST /api/v1/sample/notes: lacks summary, tag, 2xx response schema, request body schema",
+    ])
+  })
+
+  test("UI routes, assets and the home page are hidden", () => {
+    expect(hiddenLeaks(doc)).toEqual([])
+  })
+
+  test("Swagger UI is served from Logbook's own assets", async () => {
+    const page = await (await app.request("/openapi")).text()
+    expect(page).toContain("/assets/swagger-ui-bundle.js")
+    expect(page).not.toMatch(/https?:\/\/(?!127\.0\.0\.1)[a-z]/i)
+    expect((await app.request("/assets/swagger-ui-bundle.js")).status).toBe(200)
+  })
+})
+
+describe("OpenAPI with ALL built-in plugins", () => {
+  let app: TestApp | undefined
+  let doc: Doc
+  const failures: LoadFailure[] = []
+  beforeAll(async () => {
+    const builtins = await loadBuiltins(failures)
+    app = await createTestApp({ plugins: builtins.map((b) => b.plugin) })
+    doc = await documentOf(app)
+    for (const info of app.host.infos) if (info.status === "failed") failures.push(info as LoadFailure)
+  })
+  afterAll(() => app?.close())
+
+  test("every built-in plugin loads", () => {
+    expect(failures.map((f) => `${f.id}: ${f.error?.split("\n")[0]}`)).toEqual([])
+  })
+
+  test("the document is valid OpenAPI 3.1", async () => {
+    expect(await validate(doc)).toEqual([])
+  })
+
+  test("every native API route is complete (this list names the routes that are not)", () => {
+    expect(incomplete(doc)).toEqual([])
+  })
+
+  test("no UI route leaks into the document", () => {
+    expect(hiddenLeaks(doc)).toEqual([])
+  })
+})
