@@ -1,0 +1,110 @@
+/**
+ * The levels page in a real browser (Debian chromium): an admin signs in, sets a level for 15 minutes
+ * with a reason (plain form POST with the CSRF token), sees it in the logger tree with a live countdown
+ * and on the home widget, then revokes it. Nothing leaves 127.0.0.1; user text is shown escaped.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test"
+import type { Browser, Page } from "playwright-core"
+import { browserAvailable, externalRequests, openBrowser, watchRequests } from "../../test/browser"
+import { createTestApp, type TestApp, type TestClock } from "../../test/support"
+import levels from "./plugin"
+import { ADMIN_TOKEN, testEnv, timelineRecorder } from "./testing"
+
+const realClock: TestClock = { now: () => Date.now(), set() {}, advance() {} }
+
+describe.skipIf(!browserAvailable)("levels page in a browser", () => {
+  let app: TestApp
+  let base: string
+  let browser: Browser
+  let page: Page
+  let requests: string[]
+  const timeline = timelineRecorder()
+
+  beforeAll(async () => {
+    app = await createTestApp({ plugins: [timeline.plugin, levels], env: testEnv, clock: realClock })
+    app.host.logging.logger("app.db.pool")
+    base = await app.listen()
+    browser = await openBrowser()
+    page = await browser.newPage()
+    requests = watchRequests(page)
+    await page.goto(`${base}/ui/signin`)
+    await page.fill("#token", ADMIN_TOKEN)
+    await Promise.all([
+      page.waitForURL((u) => !u.pathname.startsWith("/ui/signin")),
+      page.click("button.primary"),
+    ])
+  })
+  afterAll(async () => {
+    await browser?.close()
+    await app?.close()
+  })
+
+  test("set a level with a preset and a reason, see its countdown, revoke it", async () => {
+    await page.goto(`${base}/ui/levels`)
+    expect(await page.locator("#instances-applied").textContent()).toBe("1/1 instances applied")
+    const form = page.locator("#set-level")
+    await form.locator("input[name=logger]").fill("app.db")
+    await form.locator("select[name=level]").selectOption("ERROR")
+    await form.locator("select[name=duration]").selectOption("PT15M")
+    await form.locator("input[name=reason]").fill("<b>slow</b> queries")
+    await Promise.all([
+      page.waitForURL((u) => u.searchParams.has("done")),
+      form.locator("button[type=submit]").click(),
+    ])
+
+    expect(app.host.logging.levels.effective("app.db.pool")).toBe("error")
+    const row = page.locator('#logger-tree tr[data-logger="app.db"]')
+    expect(await row.locator("[data-effective]").textContent()).toBe("ERROR")
+    expect(await row.textContent()).toContain("<b>slow</b> queries") // shown as text, not markup
+    await page.waitForFunction(() =>
+      /^14m \d\ds left$/.test(
+        document.querySelector('#logger-tree tr[data-logger="app.db"] time[data-countdown]')?.textContent ??
+          "",
+      ),
+    )
+    expect(await page.locator('#logger-tree tr[data-logger="app.db.pool"]').textContent()).toContain(
+      "inherited from app.db",
+    )
+    expect(timeline.events.at(-1)?.description).toBe(
+      "app.db: DEBUG → ERROR for 15m by admin-token: <b>slow</b> queries",
+    )
+
+    await page.goto(`${base}/`)
+    await page.waitForSelector(".levels-widget li")
+    expect(await page.locator(".levels-widget").textContent()).toContain("app.db")
+    await page.waitForFunction(() =>
+      /left$/.test(document.querySelector(".levels-widget time[data-countdown]")?.textContent ?? ""),
+    )
+
+    await page.goto(`${base}/ui/levels`)
+    await Promise.all([
+      page.waitForURL((u) => (u.searchParams.get("done") ?? "").includes("revoked")),
+      page.locator('#logger-tree [data-revoke="app.db"]').click(),
+    ])
+    expect(app.host.logging.levels.effective("app.db")).toBe("debug")
+    expect(await page.locator('#logger-tree tr[data-logger="app.db"] [data-effective]').textContent()).toBe(
+      "DEBUG",
+    )
+    expect(timeline.events.at(-1)?.tags?.action).toBe("revoke")
+    expect(await page.locator("#history").textContent()).toContain("revoked by admin-token")
+    expect(externalRequests(requests)).toEqual([])
+  })
+
+  test("a bad level from a tampered form is refused and shown, nothing stored", async () => {
+    await page.goto(`${base}/ui/levels`)
+    await page.evaluate(() => {
+      const sel = document.querySelector("#set-level select[name=level]") as HTMLSelectElement
+      sel.add(new Option("LOUD", "LOUD", true, true))
+    })
+    await page.locator("#set-level input[name=logger]").fill("app.db")
+    await Promise.all([
+      page.waitForURL((u) => u.searchParams.has("error")),
+      page.locator("#set-level button[type=submit]").click(),
+    ])
+    expect(await page.locator(".notice.error").textContent()).toContain('invalid level "LOUD"')
+    const n = await app.db.get<{ n: number }>(
+      "SELECT COUNT(*) AS n FROM levels_overrides WHERE level = 'LOUD'",
+    )
+    expect(Number(n?.n)).toBe(0)
+  })
+})
