@@ -196,7 +196,14 @@ describe("records search page", () => {
     const first = await page("/ui/records?logger=bulk")
     expect(rowIds(first.body)).toHaveLength(50)
     const next = first.body.match(/<tr class="more" hx-get="([^"]*)"/)?.[1].replaceAll("&amp;", "&")
-    expect(next).toStartWith("/ui/records/rows?logger=bulk&window=1h&cursor=")
+    // the relative window is pinned to absolute instants so it does not slide between pages
+    const pinned = new URLSearchParams({
+      logger: "bulk",
+      window: "custom",
+      from: new Date(NOW - 60 * MIN).toISOString(),
+      to: new Date(NOW).toISOString(),
+    })
+    expect(next).toStartWith(`/ui/records/rows?${pinned}&cursor=`)
     const second = await page(next!)
     expect([...rowIds(first.body), ...rowIds(second.body)]).toEqual([...more].reverse())
     expect(second.body).toContain("End of results")

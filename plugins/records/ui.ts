@@ -67,7 +67,8 @@ const rowsOf = (items: readonly RecordRow[]) => items.map((r) => recordRow(r, le
 function moreRow(s: SearchState, cursor: string | undefined): Html {
   if (!cursor)
     return html`<tr class="end"><td colspan="4" class="muted small">End of results in this window.</td></tr>`
-  const href = `/ui/records/rows?${stateQuery(s)}&cursor=${encodeURIComponent(cursor)}`
+  // the window is pinned: "last 1h" must not slide between pages
+  const href = `/ui/records/rows?${stateQuery(s, { window: "custom" })}&cursor=${encodeURIComponent(cursor)}`
   return html`<tr class="more" hx-get="${href}" hx-trigger="revealed" hx-swap="outerHTML"><td colspan="4"><button type="button" class="link" hx-get="${href}" hx-target="closest tr" hx-swap="outerHTML">Load more</button></td></tr>`
 }
 
