@@ -101,7 +101,7 @@ type Node =
 
 const KEYWORDS = new Set(["AND", "OR", "NOT"])
 
-function parse(tokens: Token[]): Node | undefined {
+function parse(tokens: Token[], length: number): Node | undefined {
   let at = 0
   const peek = () => tokens[at]
   const isKeyword = (t: Token | undefined, k: string) => t?.kind === "word" && t.text === k
@@ -136,8 +136,7 @@ function parse(tokens: Token[]): Node | undefined {
   function parsePrimary(): Node {
     const t = peek()
     if (!t) {
-      const last = tokens[tokens.length - 1]
-      throw new SearchError("the query ends where a term was expected", last ? last.pos + 1 : 0)
+      throw new SearchError("the query ends where a term was expected", length)
     }
     if (t.kind === "lparen") {
       at++
@@ -402,6 +401,6 @@ function compileNode(dialect: Dialect, n: Node): Compiled {
 /** The query text → a SQL condition over records_records (empty sql = no condition). */
 export function compileQuery(text: string, dialect: Dialect): Compiled {
   if (text.length > 2000) throw new SearchError("the query is longer than 2000 characters")
-  const tree = parse(tokenize(text))
+  const tree = parse(tokenize(text), text.length)
   return tree ? compileNode(dialect, tree) : { sql: "", params: [] }
 }
