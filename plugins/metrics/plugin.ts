@@ -12,7 +12,7 @@ import { uiRoutes } from "./ui"
 declare module "../../src/plugin/contract" {
   interface LogbookServices {
     /** The metrics plugin's internals, for its tests and benchmark (tick = close an interval now). */
-    metrics: Pick<MetricsService, "tick" | "receiver" | "store" | "statsd"> & { udpPort?: number }
+    metrics: Pick<MetricsService, "tick" | "persist" | "receiver" | "store" | "statsd"> & { udpPort?: number }
   }
 }
 

@@ -122,6 +122,14 @@ export function createPromSide(opts: {
     },
   })
   new Gauge({
+    name: "process_resident_memory_bytes",
+    help: "Resident memory size in bytes.",
+    registers,
+    collect() {
+      this.set(process.memoryUsage.rss())
+    },
+  })
+  new Gauge({
     name: "logbook_metrics_plugin_events",
     help: "Counts kept by the metrics plugin itself (statsd push and receiver), by event.",
     labelNames: ["event"],
