@@ -26,13 +26,14 @@
     const f = Math.min(1, Math.max(0, (clientX - box.left) / box.width))
     return from + f * (to - from)
   }
-  document.addEventListener("mousedown", (e) => {
+  // pointer events: mouse, pen and touch alike
+  document.addEventListener("pointerdown", (e) => {
     const svg = e.target instanceof Element && e.target.closest("svg.records-histogram")
     if (!svg || e.button !== 0) return
     drag = { svg, x0: e.clientX, moved: false }
     e.preventDefault()
   })
-  document.addEventListener("mousemove", (e) => {
+  document.addEventListener("pointermove", (e) => {
     if (!drag) return
     if (Math.abs(e.clientX - drag.x0) > 4) drag.moved = true
     if (!drag.moved) return
@@ -44,7 +45,7 @@
     brush.setAttribute("x", String(Math.max(0, a)))
     brush.setAttribute("width", String(Math.max(0, Math.min(vb.width, b) - Math.max(0, a))))
   })
-  document.addEventListener("mouseup", (e) => {
+  document.addEventListener("pointerup", (e) => {
     if (!drag) return
     const d = drag
     drag = null
@@ -88,15 +89,20 @@
   )
 
   // ---- live tail: pause/resume, bounded buffer ---------------------------------------------------
-  const queued = []
+  // batches held while paused live on the panel, so a new panel starts empty
+  const queueOf = (panel) => {
+    if (!panel._queued) panel._queued = []
+    return panel._queued
+  }
   const tailBody = () => document.getElementById("records-tail-rows")
   const trim = () => {
     const body = tailBody()
     if (!body) return
     while (body.rows.length > TAIL_MAX_ROWS) body.deleteRow(body.rows.length - 1)
   }
-  const showQueued = () => {
-    const label = document.querySelector("#records-tail .tail-queued")
+  const showQueued = (panel) => {
+    const queued = queueOf(panel)
+    const label = panel.querySelector(".tail-queued")
     if (!label) return
     label.hidden = queued.length === 0
     label.textContent = `${queued.length} batch${queued.length === 1 ? "" : "es"} waiting`
@@ -106,9 +112,10 @@
     if (panel?.dataset.paused !== "true" || e.detail.message.event) return
     // paused: keep the connection, hold the rows (bounded), show them on resume
     e.detail.cancelled = true
+    const queued = queueOf(panel)
     queued.push(e.detail.message.data)
     if (queued.length > TAIL_MAX_ROWS) queued.shift()
-    showQueued()
+    showQueued(panel)
   })
   document.addEventListener("htmx:sse:after:message", trim)
   document.addEventListener("click", (e) => {
@@ -120,10 +127,10 @@
     btn.textContent = pause ? "Resume" : "Pause"
     if (!pause) {
       const body = tailBody()
-      for (const data of queued.splice(0)) body.insertAdjacentHTML("afterbegin", data)
+      for (const data of queueOf(panel).splice(0)) body.insertAdjacentHTML("afterbegin", data)
       trim()
       window.logbook?.localise(body)
-      showQueued()
+      showQueued(panel)
     }
   })
   document.addEventListener("htmx:sse:after:message", () => {
