@@ -28,7 +28,7 @@ async function documentOf(app: TestApp): Promise<Doc> {
 
 async function validate(doc: Doc): Promise<string[]> {
   const validator = new Validator()
-  const res = await validator.validate(structuredClone(doc) as unknown as object)
+  const res = await validator.validate(structuredClone(doc) as unknown as Record<string, unknown>)
   return res.valid ? [] : (res.errors as unknown[]).map((e) => JSON.stringify(e)).slice(0, 20)
 }
 
