@@ -188,6 +188,21 @@ describe.skipIf(!browserAvailable)("records UI in a browser", () => {
     await page.click("#records-tail .tail-pause")
     await eventually(() => rowIds(page, "#records-tail-rows"), [second, first])
 
+    // the buffer is bounded: after 2 × 300 more, the newest 500 rows stay
+    const bulk = [
+      ...(await ingest(
+        ctx,
+        Array.from({ length: 300 }, (_, i) => rec(NOW, 40, "tail.bulk", `tailme bulk ${i}`)),
+      )),
+      ...(await ingest(
+        ctx,
+        Array.from({ length: 300 }, (_, i) => rec(NOW, 40, "tail.bulk", `tailme bulk ${300 + i}`)),
+      )),
+    ]
+    await eventually(async () => (await rowIds(page, "#records-tail-rows"))[0], bulk[bulk.length - 1])
+    await eventually(() => rows(page, "#records-tail-rows").count(), 500)
+    expect(await rowIds(page, "#records-tail-rows")).toEqual(bulk.slice(-500).reverse())
+
     // leaving the page closes the stream and the server drops its listener
     await page.goto(`${base}/ui/records`)
     await eventually(() => ctx.events.has("records.ingested"), false)
