@@ -13,6 +13,7 @@ import {
   getRecord,
   histogram,
   levelName,
+  levelNumber,
   loggers,
   type RecordRow,
   SearchError,
@@ -127,7 +128,7 @@ async function results(ctx: PluginContext, s: SearchState): Promise<Html> {
   <span>from <time datetime="${new Date(s.from).toISOString()}" data-local>${new Date(s.from).toISOString()}</time>
   to <time datetime="${new Date(s.to).toISOString()}" data-local>${new Date(s.to).toISOString()}</time></span>
   <span>· ${bucketSeconds}s per bar · click a bar or drag across bars to zoom</span> ${levelLegend()}
-  <a href="/ui/records?${stateQuery(s)}" class="permalink" rel="bookmark">permalink</a></div>
+  <a href="/ui/records?${stateQuery(s, { window: "custom" })}" class="permalink" rel="bookmark" title="this search over this exact time range">permalink</a></div>
   ${svg}
 </section>
 <section class="records-live" id="records-live"><button type="button" hx-get="/ui/records/live?${stateQuery(s)}" hx-target="#records-live" hx-swap="innerHTML">▶ Live tail of this search</button></section>
@@ -142,18 +143,11 @@ function levelQuery(query: string, levelMin: number | undefined): string {
   return query.trim() ? `(${query}) AND level>=${levelMin}` : `level>=${levelMin}`
 }
 
+/** Service buckets count per level name; the SVG stacks by level number. */
 function countsByLevelno(counts: Record<string, number>): Record<number, number> {
   const out: Record<number, number> = {}
-  const numbers: Record<string, number> = {
-    NOTSET: 0,
-    DEBUG: 10,
-    INFO: 20,
-    WARNING: 30,
-    ERROR: 40,
-    CRITICAL: 50,
-  }
   for (const [name, n] of Object.entries(counts)) {
-    const levelno = numbers[name] ?? 0
+    const levelno = levelNumber(name) ?? 0
     out[levelno] = (out[levelno] ?? 0) + n
   }
   return out
