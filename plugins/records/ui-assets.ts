@@ -14,7 +14,7 @@ const FILES: Record<string, { path: string; type: string }> = {
 const cache = new Map<string, { body: ArrayBuffer; type: string; etag: string }>()
 
 export async function clientAsset(name: string, request: Request): Promise<Response> {
-  const f = FILES[name]
+  const f = Object.hasOwn(FILES, name) ? FILES[name] : undefined
   if (!f) return new Response("no such asset", { status: 404 })
   let entry = cache.get(name)
   if (!entry) {

@@ -391,6 +391,9 @@ describe("access", () => {
       const js = await closed.request("/ui/records/assets/records.js")
       expect(js.status).toBe(200)
       expect(js.headers.get("content-type")).toStartWith("text/javascript")
+      expect((await closed.request("/ui/records/assets/records.css")).status).toBe(200)
+      for (const missing of ["nope.js", "__proto__", "toString"])
+        expect((await closed.request(`/ui/records/assets/${missing}`)).status).toBe(404)
     } finally {
       await closed.close()
     }
