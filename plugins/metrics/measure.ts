@@ -23,6 +23,7 @@ interface Instrument {
   statsdTail: string
   statsKey: string
   series: Series
+  prom: ((value: number) => void) | undefined
 }
 
 export interface Measurer {
@@ -51,7 +52,13 @@ export function createMeasurer(opts: {
   const seriesPrefix = withDot(opts.prefix)
   const normalise = createSqlNormaliser()
 
-  function build(kind: Kind, plain: Array<string | number>, taggedParts: string[], tags?: Tags): Instrument {
+  function build(
+    kind: Kind,
+    plain: Array<string | number>,
+    taggedParts: string[],
+    tags: Tags | undefined,
+    promObserver: ((value: number) => void) | undefined,
+  ): Instrument {
     const tagList = tags ? Object.keys(tags).map((k) => `${k}:${tags[k]}`) : []
     return {
       kind,
@@ -59,6 +66,7 @@ export function createMeasurer(opts: {
       statsdTail: tagged ? formatTags(tags, opts.globalTags) : "",
       statsKey: tagged ? statsJsonKey(taggedParts, tags) : statsJsonKey(plain),
       series: series.series("own", seriesPrefix + taggedParts.join("."), kind, tagList),
+      prom: promObserver,
     }
   }
 
@@ -68,10 +76,11 @@ export function createMeasurer(opts: {
     plain: () => Array<string | number>,
     taggedParts: string[],
     tags?: () => Tags,
+    promObserver?: () => ((value: number) => void) | undefined,
   ): Instrument {
     let i = cache.get(key)
     if (i === undefined) {
-      i = build(kind, plain(), taggedParts, tags?.())
+      i = build(kind, plain(), taggedParts, tags?.(), promObserver?.())
       if (cache.size < opts.maxInstruments) cache.set(key, i)
     }
     return i
@@ -83,6 +92,7 @@ export function createMeasurer(opts: {
     else if (i.kind === "c") stats.counter(i.statsKey, value)
     else stats.gauge(i.statsKey, value)
     series.add(i.series, value)
+    i.prom?.(value)
   }
 
   const routeMeasure = (what: "route" | "render", method: string, route: string, status: number) =>
@@ -92,6 +102,7 @@ export function createMeasurer(opts: {
       () => [what, method, routeName(route), status],
       [what],
       () => ({ method, route: routeName(route), status, group: Math.floor(status / 100) }),
+      () => (what === "route" ? prom.request : prom.render)(method, route, status),
     )
 
   const helper = (kind: Kind, name: string, value: number, tags: Tags | undefined) => {
@@ -106,10 +117,10 @@ export function createMeasurer(opts: {
         () => [...parts, ...keys.map((k) => tags?.[k] ?? "")],
         parts,
         () => tags ?? {},
+        () => prom.helper(kind, name, tags),
       ),
       value,
     )
-    prom.helper(kind, name, value, tags)
   }
 
   return {
@@ -120,11 +131,7 @@ export function createMeasurer(opts: {
     },
     request({ method, route, status, durationMs, renderMs }) {
       emit(routeMeasure("route", method, route, status), durationMs)
-      prom.request(method, route, status, durationMs / 1000)
-      if (renderMs !== undefined) {
-        emit(routeMeasure("render", method, route, status), renderMs)
-        prom.render(method, route, status, renderMs / 1000)
-      }
+      if (renderMs !== undefined) emit(routeMeasure("render", method, route, status), renderMs)
     },
     statement(sql, ms) {
       const q = normalise(sql)
@@ -135,10 +142,10 @@ export function createMeasurer(opts: {
           () => ["sql", q],
           ["sql"],
           () => ({ query: q }),
+          () => prom.statement(q),
         ),
         ms,
       )
-      prom.statement(q, ms / 1000)
     },
     flush({ rows, durationMs, queued }) {
       emit(

@@ -27,11 +27,12 @@ type Labels = Record<string, string | number>
 
 export interface PromSide {
   registry: Registry
-  request(method: string, route: string, status: number, seconds: number): void
-  render(method: string, route: string, status: number, seconds: number): void
-  statement(sql: string, seconds: number): void
+  /** Observers bound to one label set (capped once, at binding); timers take milliseconds. */
+  request(method: string, route: string, status: number): (ms: number) => void
+  render(method: string, route: string, status: number): (ms: number) => void
+  statement(sql: string): (ms: number) => void
+  helper(kind: "c" | "g" | "ms", name: string, tags: Tags | undefined): ((value: number) => void) | undefined
   flush(rows: number, seconds: number): void
-  helper(kind: "c" | "g" | "ms", name: string, value: number, tags: Tags | undefined): void
   /** Text for a scrape: OpenMetrics when `accept` asks for it. */
   expose(accept: string | null): Promise<{ body: string; contentType: string }>
 }
@@ -209,26 +210,32 @@ export function createPromSide(opts: {
   let exposing: Promise<unknown> = Promise.resolve()
   return {
     registry,
-    request(method, route, status, seconds) {
-      requests.observe(capped("logbook_http_request_duration_seconds", { method, route, status }), seconds)
+    request(method, route, status) {
+      const labels = capped("logbook_http_request_duration_seconds", { method, route, status })
+      return (ms) => requests.observe(labels, ms / 1000)
     },
-    render(method, route, status, seconds) {
-      renders.observe(capped("logbook_render_duration_seconds", { method, route, status }), seconds)
+    render(method, route, status) {
+      const labels = capped("logbook_render_duration_seconds", { method, route, status })
+      return (ms) => renders.observe(labels, ms / 1000)
     },
-    statement(statement, seconds) {
-      statements.observe(capped("logbook_db_statement_duration_seconds", { statement }), seconds)
+    statement(statement) {
+      const labels = capped("logbook_db_statement_duration_seconds", { statement })
+      return (ms) => statements.observe(labels, ms / 1000)
     },
     flush(rows, seconds) {
       flushRows.observe(rows)
       flushSeconds.observe(seconds)
     },
-    helper(kind, name, value, tags) {
+    helper(kind, name, tags) {
       const h = helperMetric(kind, name, tags)
-      if (!h) return
-      if (h.metric instanceof Counter) {
-        if (value >= 0) h.metric.inc(h.labels, value)
-      } else if (h.metric instanceof Gauge) h.metric.set(h.labels, value)
-      else h.metric.observe(h.labels, value / 1000)
+      if (!h) return undefined
+      const { metric, labels } = h
+      if (metric instanceof Counter)
+        return (v) => {
+          if (v >= 0) metric.inc(labels, v)
+        }
+      if (metric instanceof Gauge) return (v) => metric.set(labels, v)
+      return (ms) => metric.observe(labels, ms / 1000)
     },
     expose(accept) {
       const open = accept?.includes("application/openmetrics-text") ?? false
