@@ -70,6 +70,8 @@ const EXAMPLES: [string, string][] = [
   ["logger:app.db*", "loggers starting with app.db"],
   ["data.user_id=42", "an extra= field"],
   ["meta.funcName:handle*", "a LogRecord attribute with a prefix"],
+  ["error.exc_text:KeyError", "the traceback contains KeyError"],
+  ["logger=app.db", "exactly that logger (logger:app.db adds its children)"],
   ["level>=error AND NOT logger:app.health*", "AND, OR, NOT"],
   ["(timeout OR refused) AND data.shard=3", "parentheses group"],
 ]
@@ -102,7 +104,7 @@ export function searchForm(s: SearchState): Html {
 <div id="records-help" popover class="card records-help">
   <h2>Query language</h2>
   <table class="small">${EXAMPLES.map(([q, what]) => html`<tr><td><code>${q}</code></td><td>${what}</td></tr>`)}</table>
-  <p class="muted small">Terms side by side mean AND. Fields: <code>level</code>, <code>logger</code>, <code>message</code>, <code>data.*</code>, <code>meta.*</code>; operators <code>= != &lt; &lt;= &gt; &gt;=</code> and <code>:</code> (match, <code>*</code> for a prefix). Custom ranges take ISO 8601 with a zone or epoch ms; a time range entered here switches the window to "custom".</p>
+  <p class="muted small">Terms side by side mean AND. Fields: <code>level</code>, <code>logger</code>, <code>message</code>, <code>data.*</code>, <code>meta.*</code>, <code>error.*</code>; operators <code>= != &lt; &lt;= &gt; &gt;=</code> and <code>:</code> (match, <code>*</code> for a prefix). Custom ranges take ISO 8601 with a zone or epoch ms; a time range entered here switches the window to "custom".</p>
 </div>
 </form>`
 }
