@@ -63,7 +63,8 @@ export function queryErrorNotice(query: string, message: string, position?: numb
   return html`<div class="notice error query-error" role="alert" data-position="${at ?? ""}"><strong>Query error${at !== undefined ? html` at character ${at + 1}` : ""}:</strong> ${text}${caret}</div>`
 }
 
-const EXAMPLES: [string, string][] = [
+/** The help popover's examples (each one is checked against query.ts by the tests). */
+export const QUERY_EXAMPLES: [string, string][] = [
   ["timeout", "free text in the message"],
   ['"connection reset"', "an exact phrase"],
   ["level>=warning", "WARNING and above"],
@@ -103,7 +104,7 @@ export function searchForm(s: SearchState): Html {
 </div>
 <div id="records-help" popover class="card records-help">
   <h2>Query language</h2>
-  <table class="small">${EXAMPLES.map(([q, what]) => html`<tr><td><code>${q}</code></td><td>${what}</td></tr>`)}</table>
+  <table class="small">${QUERY_EXAMPLES.map(([q, what]) => html`<tr><td><code>${q}</code></td><td>${what}</td></tr>`)}</table>
   <p class="muted small">Terms side by side mean AND. Fields: <code>level</code>, <code>logger</code>, <code>message</code>, <code>data.*</code>, <code>meta.*</code>, <code>error.*</code>; operators <code>= != &lt; &lt;= &gt; &gt;=</code> and <code>:</code> (match, <code>*</code> for a prefix). Custom ranges take ISO 8601 with a zone or epoch ms; a time range entered here switches the window to "custom".</p>
 </div>
 </form>`

@@ -4,6 +4,7 @@ import { createTestApp, type TestApp } from "../../test/support"
 import recordsPlugin from "./plugin"
 
 import { ingest, type NormalisedRecord } from "./service"
+import { QUERY_EXAMPLES } from "./ui-render"
 import { tailResponse } from "./ui-tail"
 
 const NOW = Date.UTC(2026, 10, 22, 10, 0, 0)
@@ -184,6 +185,13 @@ describe("records search page", () => {
     expect(paren.body).toContain("missing &#39;)&#39;")
     const range = await page("/ui/records?window=custom&from=2026-11-22T10:00:00Z&to=2026-11-22T09:00:00Z")
     expect(range.body).toContain("The custom range must start before it ends.")
+  })
+
+  test("every example in the help popover is a valid query that runs", async () => {
+    for (const [q] of QUERY_EXAMPLES) {
+      const r = await page(`/ui/records?q=${encodeURIComponent(q)}`)
+      expect([q, r.status, r.body.includes("query-error")]).toEqual([q, 200, false])
+    }
   })
 
   test("load more pages through the window with the cursor until the end", async () => {
