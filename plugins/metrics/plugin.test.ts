@@ -20,7 +20,8 @@ const probe = definePlugin({
     }),
 })
 
-function helperCalls(app: TestApp) {
+async function helperCalls(app: TestApp) {
+  expect(await app.host.metrics.time("jobs.wrapped", async () => "done")).toBe("done")
   app.host.metrics.timer("jobs.run", 2.5)
   app.host.metrics.increment("health_check", { name: "db", outcome: "success" })
   app.host.metrics.gauge("queue.depth", -3)
@@ -51,7 +52,7 @@ describe("plain (c2cwsgiutils) mode", () => {
     expect(r.status).toBe(200)
     expect(r.headers.get("server-timing")).toMatch(/^route;desc="users_id";dur=\d+\.\d{2}$/)
     expect((await app.request("/nope")).status).toBe(404)
-    helperCalls(app)
+    await helperCalls(app)
     await until(() => udp.lines().includes("ops.ingest.override:1|c"), "the helper lines")
     const lines = udp.lines()
     expect(lines.filter((l) => /^ops\.route\.GET\.users_id\.200:[1-9]\d*\|ms$/.test(l)).length).toBe(1)
@@ -61,6 +62,7 @@ describe("plain (c2cwsgiutils) mode", () => {
     ).toBe(true)
     // helpers: timer rounded half-to-even (2.5 → 2), tags appended as parts in key order, negative gauge as 0 then -N
     expect(lines).toContain("ops.jobs.run:2|ms")
+    expect(lines.filter((l) => /^ops\.jobs\.wrapped:[1-9]\d*\|ms$/.test(l)).length).toBe(1) // time(): ≥ 1 ms
     expect(lines).toContain("ops.health_check.db.success:1|c")
     const g = lines.indexOf("ops.queue.depth:0|g")
     expect(g).toBeGreaterThanOrEqual(0)
@@ -112,6 +114,7 @@ describe("plain (c2cwsgiutils) mode", () => {
     ).toBe(2)
     // the helper API in all outputs
     expect(byName.get("logbook_jobs_run_seconds")?.type).toBe("HISTOGRAM")
+    expect(find("logbook_jobs_wrapped_seconds_count", {})[0].value).toBe(1)
     expect(byName.get("logbook_health_check_total")?.metrics[0]).toEqual({
       labels: { name: "db", outcome: "success" },
       value: "1",
@@ -147,6 +150,7 @@ describe("plain (c2cwsgiutils) mode", () => {
     expect(t.nb).toBe(2)
     for (const v of Object.values(t)) expect(Number.isInteger(v)).toBe(true)
     expect(body.timers["jobs/run"]).toEqual({ nb: 1, avg_ms: 2, min_ms: 2, max_ms: 2 })
+    expect(body.timers["jobs/wrapped"].nb).toBe(1)
     expect(body.timers["sql/SELECT FROM metrics_pins WHERE series = ?"].nb).toBe(2)
     expect(body.counters["health_check/db/success"]).toBe(1)
     expect(body.gauges["queue/depth"]).toBe(-3)
@@ -186,7 +190,7 @@ describe("tagged (DogStatsD) mode", () => {
 
   test("exact tagged lines: tags sorted, global tags merged, per-metric tags win", async () => {
     await app.request("/users/7")
-    helperCalls(app)
+    await helperCalls(app)
     await until(() => udp.lines().includes("ops.ingest:1|c|#env:override"), "the helper lines")
     const lines = udp.lines()
     expect(
