@@ -9,11 +9,11 @@
  * that fails is a failure.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
-import builtins from "logbook:builtin-plugins"
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join, resolve } from "node:path"
 import pkg from "../package.json" with { type: "json" }
+import { loadBuiltins } from "../src/boot"
 import { freePort, type Running, startLogbook, waitFor } from "./bench/process"
 import { PG_URL, testDatabase } from "./support"
 
@@ -52,6 +52,8 @@ async function obtainBinary(): Promise<Built> {
 }
 
 const built = await obtainBinary()
+/** The built-in plugins as this source tree has them (each must be inside the binary). */
+const builtins = await loadBuiltins()
 if (built.skipped) console.warn(`test/binary.test.ts: SKIPPED — ${built.skipped}`)
 
 // An empty directory: the binary, its plugins.d/ with drop-ins, its data dir. No source tree.
@@ -107,13 +109,13 @@ describe.skipIf(Boolean(built.skipped))("compiled binary", () => {
       env.LOGBOOK_DATABASE_URL = pg.url
       dropDb = pg.drop
     }
-  })
+  }, 30_000)
 
   afterAll(async () => {
     await server?.stop().catch(() => {})
     await dropDb?.()
     rmSync(work, { recursive: true, force: true })
-  })
+  }, 30_000)
 
   test("--version and --help", () => {
     const v = run(["--version"])
@@ -122,13 +124,13 @@ describe.skipIf(Boolean(built.skipped))("compiled binary", () => {
     const h = run(["--help"])
     expect(h.code).toBe(0)
     for (const cmd of ["serve", "migrate", "token create", "--version"]) expect(h.stdout).toContain(cmd)
-  })
+  }, 30_000)
 
   test("an unknown command exits non-zero with the help", () => {
     const r = run(["frobnicate"])
     expect(r.code).toBe(2)
     expect(r.stderr).toContain("unknown command")
-  })
+  }, 30_000)
 
   test("migrate and token create work from the binary", () => {
     const m = run(["migrate"])
@@ -141,7 +143,7 @@ describe.skipIf(Boolean(built.skipped))("compiled binary", () => {
     const l = run(["token", "list"])
     expect(l.code).toBe(0)
     expect(l.stdout).toContain("binary-test")
-  })
+  }, 30_000)
 
   test("serves from an empty directory with built-ins, assets, OpenAPI and drop-ins", async () => {
     server = await startLogbook({ cmd: [binary, "serve"], cwd: home, env, port: freePort() })
@@ -189,7 +191,7 @@ describe.skipIf(Boolean(built.skipped))("compiled binary", () => {
     expect(await Bun.file(join(work, "types", "logbook.d.ts")).text()).toBe(
       await Bun.file(join(ROOT, "src/plugin/logbook.d.ts")).text(),
     )
-  })
+  }, 30_000)
 
   test("the plugins page lists every built-in plugin, the drop-ins and the broken one", async () => {
     const page = await (await fetch(`${server!.baseUrl}/ui/plugins`)).text()
@@ -201,12 +203,16 @@ describe.skipIf(Boolean(built.skipped))("compiled binary", () => {
     expect(page).toContain("drop-in:broken.ts")
     expect(page).toContain("this drop-in fails on purpose")
     expect(server!.output()).toContain("this drop-in fails on purpose")
-  })
+  }, 30_000)
 
-  test.if(builtins.some((b) => b.plugin.id === "health"))("the drop-in check is on /health", async () => {
-    const body = await (await fetch(`${server!.baseUrl}/health`)).text()
-    expect(body).toContain("dropin-ping")
-  })
+  test.if(builtins.some((b) => b.plugin.id === "health"))(
+    "the drop-in check is on /health",
+    async () => {
+      const body = await (await fetch(`${server!.baseUrl}/health`)).text()
+      expect(body).toContain("dropin-ping")
+    },
+    30_000,
+  )
 
   test("a token created by the CLI signs in to the running binary", async () => {
     const t = run(["token", "create", "--name", "signin", "--role", "read"])
@@ -218,14 +224,14 @@ describe.skipIf(Boolean(built.skipped))("compiled binary", () => {
     })
     expect(r.status).toBe(303)
     expect(r.headers.get("set-cookie")).toBeTruthy()
-  })
+  }, 30_000)
 
   test("SIGTERM exits 0", async () => {
     const code = await server!.stop()
     expect(code).toBe(0)
     expect(server!.output()).toContain('"stopped"')
     server = undefined
-  })
+  }, 30_000)
 
   test("LOGBOOK_STRICT_PLUGINS=1 makes the broken drop-in fatal", async () => {
     const proc = Bun.spawn([binary, "serve"], {
@@ -245,5 +251,5 @@ describe.skipIf(Boolean(built.skipped))("compiled binary", () => {
     expect((await new Response(proc.stderr).text()) + (await new Response(proc.stdout).text())).toContain(
       "this drop-in fails on purpose",
     )
-  })
+  }, 30_000)
 })
