@@ -1,5 +1,6 @@
 // Types for drop-in plugin files: `import { defineHealthCheck } from "logbook"`.
-// Written next to your drop-ins by `logbook types`. Kept in step with src/plugin/contract.ts by a test.
+// Written next to your drop-ins by `logbook types`. Kept in step with src/plugin/contract.ts by a
+// type-level test (test/core-types.test.ts).
 declare module "logbook" {
   export type CheckStatus = "pass" | "warn" | "fail"
   export interface CheckResult {
@@ -40,12 +41,48 @@ declare module "logbook" {
     url?: string
     tags?: Record<string, string>
   }
+  export interface Html {
+    readonly value: string
+  }
+  export type Role = "read" | "ingest" | "admin"
+  export interface Principal {
+    name: string
+    roles: ReadonlySet<Role>
+    via: "anonymous" | "token" | "admin-token" | "session"
+  }
+  /** SQL with `?` placeholders on both dialects; user values only ever as parameters. */
+  export interface Db {
+    readonly dialect: "sqlite" | "postgres"
+    all<T = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<T[]>
+    get<T = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<T | undefined>
+    run(sql: string, params?: readonly unknown[]): Promise<number>
+    transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T>
+  }
+  export interface Migration {
+    id: string
+    sqlite: string
+    postgres: string
+  }
+  /** The group-commit writer: resolves after commit; rejects with a "full" error (→ 503) under overload. */
+  export interface Writer {
+    insert(op: {
+      table: string
+      columns: readonly string[]
+      rows: readonly (readonly unknown[])[]
+      returning?: string
+      suffix?: string
+    }): Promise<unknown[]>
+    run<T>(fn: (tx: Db) => Promise<T>): Promise<T>
+  }
   export interface PluginContext {
     readonly pluginId: string
+    readonly db: Db
+    readonly writer: Writer
     readonly log: Logger
     logger(name: string): Logger
     now(): number
     readonly instanceId: string
+    readonly version: string
     readonly changes: { record(input: ChangeInput & { source?: string }): Promise<void> }
     readonly metrics: {
       increment(name: string, tags?: Record<string, string | number>, value?: number): void
@@ -54,6 +91,19 @@ declare module "logbook" {
       time<T>(name: string, fn: () => Promise<T> | T, tags?: Record<string, string | number>): Promise<T>
     }
     readonly health: { register(check: HealthCheck): void }
+    readonly auth: {
+      principal(request: Request): Promise<Principal>
+      /** beforeHandle: 401 anonymous, 403 without the role (CSRF checked for cookie sessions). */
+      need(role: Role): (c: { request: Request }) => Promise<void>
+    }
+    readonly ui: {
+      page(
+        request: Request,
+        opts: { title: string; body: Html; active?: string; status?: number; headers?: Record<string, string> },
+      ): Promise<Response>
+      fragment(body: Html, init?: ResponseInit): Response
+      csrfToken(request: Request): Promise<string>
+    }
   }
   export interface LogbookPlugin {
     id: string
@@ -63,6 +113,10 @@ declare module "logbook" {
     after?: string[]
     nav?: Array<{ title: string; href: string; order?: number }>
     widgets?: Array<{ id: string; title: string; url: string; trigger?: string; order?: number }>
+    /** Tables prefixed with the plugin id; applied at start-up. */
+    migrations?: Migration[]
+    scripts?: string[]
+    styles?: string[]
     setup?(ctx: PluginContext): void | Promise<void>
     // biome-ignore lint/suspicious/noExplicitAny: an Elysia instance from this module's `Elysia`
     routes?(ctx: PluginContext): any
@@ -72,9 +126,6 @@ declare module "logbook" {
     ): Array<{ name: string; intervalMs: number; runAtStart?: boolean; run(): Promise<void> | void }>
     start?(ctx: PluginContext): void | Promise<void>
     stop?(ctx: PluginContext): void | Promise<void>
-  }
-  export interface Html {
-    readonly value: string
   }
   export function defineHealthCheck(check: HealthCheck): HealthCheck
   export function definePlugin(plugin: LogbookPlugin): LogbookPlugin
