@@ -99,7 +99,13 @@ declare module "logbook" {
     readonly ui: {
       page(
         request: Request,
-        opts: { title: string; body: Html; active?: string; status?: number; headers?: Record<string, string> },
+        opts: {
+          title: string
+          body: Html
+          active?: string
+          status?: number
+          headers?: Record<string, string>
+        },
       ): Promise<Response>
       fragment(body: Html, init?: ResponseInit): Response
       csrfToken(request: Request): Promise<string>
