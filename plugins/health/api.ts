@@ -33,28 +33,67 @@ function send(r: Rendered, extra?: Record<string, string>): Response {
 const K8S_HEADERS = { "x-content-type-options": "nosniff" }
 const GROUP_OF: Record<Probe, string> = { livez: "live", readyz: "ready", startupz: "startup" }
 const hide = { detail: { hide: true } }
+const PUBLIC: Viewer = { details: false, admin: false }
 
 export function healthRoutes(h: Health) {
   const { runner } = h
 
+  const selections = new Map<Probe, { size: number; entries: Entry[] }>()
+  /** A probe's checks, recomputed only when checks were registered since. */
+  const groupOf = (kind: Probe): Entry[] => {
+    const size = runner.entries().length
+    let sel = selections.get(kind)
+    if (sel?.size !== size) {
+      sel = { size, entries: runner.select({ group: GROUP_OF[kind] }) }
+      selections.set(kind, sel)
+    }
+    return sel.entries
+  }
+
+  /** What kubelets call every few seconds: answered without a promise while the success body is cached. */
+  function probeFast(kind: Probe, request: Request): Response | Promise<Response> {
+    if (!request.url.includes("?")) {
+      const hit = h.cached(kind, groupOf(kind))
+      if (hit?.status === 200) return send(hit, K8S_HEADERS)
+    }
+    return probeRoute(kind, request)
+  }
+
   async function probeRoute(kind: Probe, request: Request): Promise<Response> {
-    const url = new URL(request.url)
-    const params = url.searchParams
-    const group = runner.select({ group: GROUP_OF[kind] })
-    const exclude = params
-      .getAll("exclude")
-      .flatMap((x) => x.split(","))
-      .filter(Boolean)
+    const q = request.url.indexOf("?")
+    const params = q < 0 ? undefined : new URLSearchParams(request.url.slice(q + 1))
+    const group = groupOf(kind)
+    if (!params) {
+      // a success body is the same for everyone, so it is kept while the results are cached
+      const fast = await h.rendered(kind, group, (items) =>
+        probe({
+          probe: kind,
+          rows: items.map((item) => ({ name: item.spec.name, item })),
+          unknownExcludes: [],
+          verbose: false,
+          phase: runner.phase(),
+          viewer: PUBLIC,
+        }),
+      )
+      if (fast.status === 200) return send(fast, K8S_HEADERS)
+    }
+    const exclude =
+      params
+        ?.getAll("exclude")
+        .flatMap((x) => x.split(","))
+        .filter(Boolean) ?? []
     const names = new Set(group.map((e) => e.spec.name))
     const run = exclude.length ? group.filter((e) => !exclude.includes(e.spec.name)) : group
-    const viewer = await h.viewer(request)
     const items = await h.items(run)
+    // who is asking matters only when there is a failure reason to show or withhold
+    const failing = items.some((i) => i.outcome.status === "fail")
+    const viewer = failing ? await h.viewer(request) : PUBLIC
     const byName = new Map(items.map((i) => [i.spec.name, i]))
     const rendered = probe({
       probe: kind,
       rows: group.map((e) => ({ name: e.spec.name, item: byName.get(e.spec.name) })),
       unknownExcludes: exclude.filter((n) => !names.has(n)),
-      verbose: params.has("verbose"),
+      verbose: params?.has("verbose") ?? false,
       phase: runner.phase(),
       viewer,
     })
@@ -78,16 +117,23 @@ export function healthRoutes(h: Health) {
     // IETF health+json: every check
     .get(
       "/health",
-      async ({ request }) => {
-        const viewer = await h.viewer(request)
-        const items = await h.items(runner.entries())
-        return send(h.memo(`ietf:${viewer.details}`, () => ietf(items, h.meta, viewer)))
+      ({ request }) => {
+        const entries = runner.entries()
+        const anonymous = h.anonymousViewer(request)
+        const hit = anonymous && h.cached(`ietf:${anonymous.details}`, entries)
+        if (hit) return send(hit)
+        return (async () => {
+          const viewer = anonymous ?? (await h.viewer(request))
+          return send(
+            await h.rendered(`ietf:${viewer.details}`, entries, (items) => ietf(items, h.meta, viewer)),
+          )
+        })()
       },
       hide,
     )
-    .get("/livez", ({ request }) => probeRoute("livez", request), hide)
-    .get("/readyz", ({ request }) => probeRoute("readyz", request), hide)
-    .get("/startupz", ({ request }) => probeRoute("startupz", request), hide)
+    .get("/livez", ({ request }) => probeFast("livez", request), hide)
+    .get("/readyz", ({ request }) => probeFast("readyz", request), hide)
+    .get("/startupz", ({ request }) => probeFast("startupz", request), hide)
     .get("/livez/:check", ({ params, request }) => probeCheck("livez", params.check, request), hide)
     .get("/readyz/:check", ({ params, request }) => probeCheck("readyz", params.check, request), hide)
     .get("/startupz/:check", ({ params, request }) => probeCheck("startupz", params.check, request), hide)

@@ -114,7 +114,7 @@ export function normalizeResult(raw: unknown): Omit<Outcome, "name" | "durationM
   return out
 }
 
-export function resolveSpec(c: HealthCheck): CheckSpec {
+export function resolveSpec(c: HealthCheck, defaultCacheTtlMs = 0): CheckSpec {
   return {
     name: c.name,
     check: c.check,
@@ -122,7 +122,7 @@ export function resolveSpec(c: HealthCheck): CheckSpec {
     groups: c.groups?.length ? [...c.groups] : ["ready"],
     critical: c.critical !== false,
     timeoutMs: c.timeoutMs && c.timeoutMs > 0 ? c.timeoutMs : DEFAULT_TIMEOUT_MS,
-    cacheTtlMs: Math.max(0, c.cacheTtlMs ?? 0),
+    cacheTtlMs: Math.max(0, c.cacheTtlMs ?? defaultCacheTtlMs),
     intervalMs: Math.max(0, c.intervalMs ?? 0),
     componentType: c.componentType ?? "component",
     source: c.source ?? "core",
@@ -134,6 +134,8 @@ export interface Runner {
   entries(): Entry[]
   get(name: string): Entry | undefined
   select(sel: Selection): Entry[]
+  /** True when every one of these checks has a cached result that is still fresh. */
+  fresh(entries: readonly Entry[]): boolean
   /** Runs (or reuses cached results of) the given checks in parallel. */
   run(entries: readonly Entry[], opts?: { force?: boolean }): Promise<Outcome[]>
   /** Runs the checks once, bypassing cache, state and listeners (`logbook check`, one-shot callers). */
@@ -150,6 +152,8 @@ export interface Runner {
 export function createRunner(opts: {
   registry: HealthRegistry
   now: () => number
+  /** For checks that set no cacheTtlMs. */
+  defaultCacheTtlMs?: number
   onListenerError?: (e: unknown) => void
 }): Runner {
   const { now } = opts
@@ -170,7 +174,7 @@ export function createRunner(opts: {
   }
 
   opts.registry.onRegister((c) => {
-    const e: Entry = { spec: resolveSpec(c), freshUntil: 0, durations: [] }
+    const e: Entry = { spec: resolveSpec(c, opts.defaultCacheTtlMs), freshUntil: 0, durations: [] }
     byName.set(e.spec.name, e)
     list.push(e)
     gen++
@@ -250,12 +254,15 @@ export function createRunner(opts: {
           !sel.exclude?.includes(e.spec.name),
       )
     },
+    fresh(entries) {
+      const t = now()
+      for (const e of entries) if (!e.last || e.freshUntil <= t) return false
+      return true
+    },
     run(entries, o = {}) {
       const t = now()
-      let allFresh = !o.force
-      for (const e of entries) if (!e.last || e.freshUntil <= t || o.force) allFresh = false
       // the hot path (everything cached) allocates no promise per check
-      if (allFresh) return Promise.resolve(entries.map((e) => e.last as Outcome))
+      if (!o.force && this.fresh(entries)) return Promise.resolve(entries.map((e) => e.last as Outcome))
       return Promise.all(entries.map((e) => (!o.force && e.last && e.freshUntil > t ? e.last : execute(e))))
     },
     probe: (entries) => Promise.all(entries.map((e) => once(e.spec))),

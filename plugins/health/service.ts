@@ -23,8 +23,15 @@ export interface Health {
   /** Runs (or reuses cached results of) these checks and pairs each result with its state. */
   items(entries: readonly Entry[], opts?: { force?: boolean }): Promise<Item[]>
   viewer(request: Request): Promise<Viewer>
-  /** A rendering reused while no result changed (the hot path of cached checks). */
-  memo(key: string, render: () => Rendered): Rendered
+  /**
+   * Renders these checks' results, reusing the body rendered last time while every result is cached and
+   * unchanged (the hot path of load balancers probing cached checks). `key` names format and viewer.
+   */
+  rendered(key: string, entries: readonly Entry[], render: (items: Item[]) => Rendered): Promise<Rendered>
+  /** The body `rendered` would reuse right now, without waiting for anything (or undefined). */
+  cached(key: string, entries: readonly Entry[]): Rendered | undefined
+  /** The viewer without a promise when the request carries no credentials (the probe case), else undefined. */
+  anonymousViewer(request: Request): Viewer | undefined
   close(): Promise<void>
 }
 
@@ -32,6 +39,7 @@ export function createHealth(ctx: HealthContext): Health {
   const runner = createRunner({
     registry: ctx.health,
     now: () => ctx.now(),
+    defaultCacheTtlMs: ctx.settings.defaultCacheTtlMs,
     onListenerError: (e) => ctx.log.error("health listener failed", { error: e }),
   })
   const state = createStateTracker({
@@ -96,18 +104,29 @@ export function createHealth(ctx: HealthContext): Health {
         since: state.get(outcome.name)?.since,
       }))
     },
+    anonymousViewer(request) {
+      const hd = request.headers
+      if (hd.has("authorization") || hd.has("cookie") || hd.has("x-api-key")) return undefined
+      return { details: show === "always", admin: false }
+    },
     async viewer(request) {
       const p = await ctx.auth.principal(request)
       const admin = p.roles.has("admin")
       const details = admin || show === "always" || (show === "authenticated" && p.via !== "anonymous")
       return { details, admin }
     },
-    memo(key, render) {
-      const gen = runner.generation()
+    cached(key, entries) {
       const hit = memos.get(key)
-      if (hit && hit.gen === gen) return hit.rendered
-      const rendered = render()
-      memos.set(key, { gen, rendered })
+      return hit && hit.gen === runner.generation() && runner.fresh(entries) ? hit.rendered : undefined
+    },
+    async rendered(key, entries, render) {
+      const hit = health.cached(key, entries)
+      if (hit) return hit
+      const items = await health.items(entries)
+      const rendered = render(items)
+      // keep it only if nothing newer arrived while these results were gathered
+      if (items.every((item, i) => entries[i].last === item.outcome))
+        memos.set(key, { gen: runner.generation(), rendered })
       return rendered
     },
     close: async () => simple?.close(),

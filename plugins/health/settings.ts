@@ -11,6 +11,11 @@ export const settings = {
     env: "LOGBOOK_HEALTH_SUCCESS_THRESHOLD",
     description: "Consecutive better results needed before a failing check counts as recovered.",
   }),
+  defaultCacheTtlMs: setting(Type.Integer({ default: 0, minimum: 0 }), {
+    env: "LOGBOOK_HEALTH_DEFAULT_CACHE_TTL_MS",
+    description:
+      "Result cache for checks that set no `cacheTtlMs` (0 = run on every request). Raise it when load balancers probe often and the checks are costly.",
+  }),
   showDetails: setting(
     Type.Union([Type.Literal("always"), Type.Literal("authenticated"), Type.Literal("never")], {
       default: "authenticated",

@@ -42,7 +42,7 @@ function row(h: Health, item: Item, v: Viewer): Html {
   <td class="small">level ${spec.level}<br>${spec.groups.map((g) => html`<span class="chip">${g}</span> `)}</td>
   <td class="small">${
     recent.length
-      ? html`<ul class="transitions">${recent.map((tr) => html`<li>${time(tr.at)} ${tr.from ?? "unknown"} → <span class="badge ${tr.to}">${tr.to}</span></li>`)}</ul>`
+      ? html`<ul class="transitions" style="list-style:none;margin:0;padding:0">${recent.map((tr) => html`<li>${time(tr.at)} ${tr.from ?? "unknown"} → <span class="badge ${tr.to}">${tr.to}</span></li>`)}</ul>`
       : html`<span class="muted">none</span>`
   }</td>
   <td>${v.admin ? html`<button type="button" hx-post="/ui/health/checks/${spec.name}/run" hx-target="closest tr" hx-swap="outerHTML">Run now</button>` : ""}</td>
