@@ -241,3 +241,55 @@ describe("requests that are wrong", () => {
     expect((await ok.json()).status).toBe("pass")
   })
 })
+
+describe("LOGBOOK_HEALTH_SHOW_DETAILS", () => {
+  const withSetting = async (value: string, fn: (a: TestApp) => Promise<void>) => {
+    const a = await createTestApp({
+      plugins: [healthPlugin, switchablePlugin(ctl)],
+      env: { LOGBOOK_ADMIN_TOKEN: "adm-token", LOGBOOK_HEALTH_SHOW_DETAILS: value },
+    })
+    try {
+      await fn(a)
+    } finally {
+      await a.close()
+    }
+  }
+
+  test("always: anonymous callers see reasons and extra fields, but no stack traces", async () => {
+    ctl.mode = "throw"
+    await withSetting("always", async (a) => {
+      const c2cBody = await (await a.request("/c2c/health_check?checks=svc")).json()
+      expect(c2cBody.failures.svc).toEqual({
+        message: "boom",
+        timing: expect.any(Number),
+        level: 1,
+        result: { code: 42 },
+      })
+      expect(await (await a.request("/readyz/svc")).text()).toBe("internal server error: boom")
+    })
+  })
+
+  test("never: only admins see details", async () => {
+    ctl.mode = "fail"
+    await withSetting("never", async (a) => {
+      const token = await a.request("/healthcheck/", { headers: ADMIN })
+      expect((await token.json()).components.svc.status_message).toBe("svc down")
+      const anon = await (await a.request("/healthcheck/")).json()
+      expect(anon.components.svc).toEqual({ healthy: false, response_time: expect.any(Number) })
+    })
+  })
+
+  test("the native API is in the OpenAPI document", async () => {
+    const doc = await (await app.request("/openapi/json")).json()
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining([
+        "/api/v1/health",
+        "/api/v1/health/checks/{name}",
+        "/api/v1/health/checks/{name}/run",
+        "/api/v1/health/transitions",
+      ]),
+    )
+    expect(doc.paths["/api/v1/health"].get.tags).toEqual(["health"])
+    expect(doc.paths["/livez"]).toBeUndefined()
+  })
+})
