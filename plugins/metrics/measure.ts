@@ -8,7 +8,7 @@
 
 import { routeName } from "../../src/http/app"
 import type { LogbookEvents, MetricsSink, Tags } from "../../src/plugin/contract"
-import { createSqlNormaliser } from "./normalise-sql"
+import { normaliseSql } from "./normalise-sql"
 import type { PromSide } from "./prometheus"
 import type { Series, SeriesStore } from "./series"
 import type { StatsMemory } from "./stats-json"
@@ -49,8 +49,8 @@ export function createMeasurer(opts: {
 }): Measurer {
   const { statsd, stats, series, prom, tagged } = opts
   const cache = new Map<string, Instrument>()
+  const bySql = new Map<string, Instrument>()
   const seriesPrefix = withDot(opts.prefix)
-  const normalise = createSqlNormaliser()
 
   function build(
     kind: Kind,
@@ -134,18 +134,21 @@ export function createMeasurer(opts: {
       if (renderMs !== undefined) emit(routeMeasure("render", method, route, status), renderMs)
     },
     statement(sql, ms) {
-      const q = normalise(sql)
-      emit(
-        instrument(
+      // keyed by the statement text as run (no string built per statement); texts are few and repeat
+      let i = bySql.get(sql)
+      if (i === undefined) {
+        const q = normaliseSql(sql)
+        i = instrument(
           `sql ${q}`,
           "ms",
           () => ["sql", q],
           ["sql"],
           () => ({ query: q }),
           () => prom.statement(q),
-        ),
-        ms,
-      )
+        )
+        if (bySql.size < opts.maxInstruments) bySql.set(sql, i)
+      }
+      emit(i, ms)
     },
     flush({ rows, durationMs, queued }) {
       emit(
@@ -162,7 +165,10 @@ export function createMeasurer(opts: {
       )
       prom.flush(rows, durationMs / 1000)
     },
-    forget: () => cache.clear(),
+    forget() {
+      cache.clear()
+      bySql.clear()
+    },
     sample(queueDepth, overrides) {
       emit(
         instrument("writer.queue", "g", () => ["writer", "queue"], ["writer", "queue"]),

@@ -49,16 +49,3 @@ function collapseIn(s: string): string {
   }
   return out + s.slice(from)
 }
-
-/** A bounded memo: statement texts repeat, normalising each call would cost regex work per query. */
-export function createSqlNormaliser(max = 2000): (sql: string) => string {
-  const memo = new Map<string, string>()
-  return (sql) => {
-    let n = memo.get(sql)
-    if (n === undefined) {
-      n = normaliseSql(sql)
-      if (memo.size < max) memo.set(sql, n)
-    }
-    return n
-  }
-}
