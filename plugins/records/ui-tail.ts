@@ -1,6 +1,7 @@
 /**
  * The live tail: a text/event-stream of rendered rows for records matching a search, pushed when
- * service.ts announces committed records ("records.ingested"). Each message is one batch of <tr> rows,
+ * service.ts announces committed records ("records.ingested"; looked up at most every 100 ms per tail,
+ * never inside the writer's commit path). Each message is one batch of <tr> rows,
  * newest first, with the highest record id as the SSE id so a reconnect (Last-Event-ID) resumes without
  * gaps or repeats. Comment heartbeats keep proxies and Bun's idle timeout from closing a quiet stream;
  * the listener and timer are removed when the client goes away.
@@ -13,6 +14,8 @@ import { type RecordRow, search } from "./service"
 /** Newest matching records sent when a tail starts (like `tail -f`), and the most sent per batch. */
 export const TAIL_BACKLOG = 20
 export const TAIL_BATCH = 500
+/** New records are looked up at most this often per tail (bursts of commits fold into one query). */
+export const TAIL_COALESCE_MS = 100
 /** Below Bun's default idle timeout (10 s) and the server's (30 s). */
 export const HEARTBEAT_MS = 8000
 
@@ -23,6 +26,7 @@ export interface TailOptions {
   afterId?: number
   render(rows: readonly RecordRow[]): Html[]
   heartbeatMs?: number
+  coalesceMs?: number
 }
 
 /** One SSE message: every line of the payload on its own data: line. */
@@ -52,8 +56,10 @@ export function tailResponse(
           stop()
         }
       }
+      // the highest id announced so far: the cursor may jump to it even when none of those records match
+      let announced = 0
       // one query at a time; announcements during a query fold into one more round
-      const pull = async (upTo?: number) => {
+      const pull = async () => {
         if (running) {
           again = true
           return
@@ -63,13 +69,15 @@ export function tailResponse(
           do {
             again = false
             const first = cursor === undefined
+            const upTo = announced
             const page = await search(ctx.db, {
               query: opts.query,
               levelMin: opts.levelMin,
               afterId: cursor,
               limit: first ? TAIL_BACKLOG : TAIL_BATCH,
             })
-            const maxSeen = Math.max(cursor ?? 0, upTo ?? 0, ...page.items.map((r) => r.id))
+            let maxSeen = Math.max(cursor ?? 0, upTo)
+            for (const r of page.items) if (r.id > maxSeen) maxSeen = r.id
             cursor = maxSeen
             if (page.items.length && !closed) send(sseMessage(opts.render(page.items).join(""), maxSeen))
             else if (first) send(`id: ${maxSeen}\n: no backlog\n\n`)
@@ -80,14 +88,23 @@ export function tailResponse(
           running = false
         }
       }
+      // The event fires inside the writer's commit path (and SQLite queries are synchronous): only note
+      // the ids there, and query a moment later, once per burst of commits.
+      let timer: ReturnType<typeof setTimeout> | undefined
       const off = ctx.events.on("records.ingested", ({ ids }) => {
-        void pull(ids.length ? Math.max(...ids) : undefined)
+        for (const id of ids) if (id > announced) announced = id
+        if (timer || closed) return
+        timer = setTimeout(() => {
+          timer = undefined
+          void pull()
+        }, opts.coalesceMs ?? TAIL_COALESCE_MS)
       })
       const heartbeat = setInterval(() => send(": heartbeat\n\n"), opts.heartbeatMs ?? HEARTBEAT_MS)
       stop = () => {
         if (closed) return
         closed = true
         off()
+        clearTimeout(timer)
         clearInterval(heartbeat)
         request.signal.removeEventListener("abort", stop)
         try {
