@@ -107,7 +107,7 @@ export function histogramSvg(input: HistogramInput): Html {
       const cx = x(c.timestamp).toFixed(2)
       return html`<g class="change-marker" data-timestamp="${c.timestamp}"><title>${iso(c.timestamp)} ${c.label}</title><line x1="${cx}" x2="${cx}" y1="0" y2="${H}"/><rect x="${(Number(cx) - 4).toFixed(2)}" y="0" width="8" height="${H}" class="hit"/></g>`
     })
-  return html`<svg class="records-histogram" viewBox="0 0 ${W} ${H}" preserveAspectRatio="none" role="img" aria-label="Records per ${input.bucketSeconds}s by level" data-from="${from}" data-to="${to}" data-bucket-seconds="${input.bucketSeconds}">
+  return html`<svg class="records-histogram" viewBox="0 0 ${W} ${H}" preserveAspectRatio="none" role="group" aria-label="Records per ${input.bucketSeconds}s by level" data-from="${from}" data-to="${to}" data-bucket-seconds="${input.bucketSeconds}">
 <rect class="bg" x="0" y="0" width="${W}" height="${H}"/>
 ${bars}
 ${markers}
