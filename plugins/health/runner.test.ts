@@ -200,3 +200,31 @@ describe("readiness life cycle", () => {
     }
   })
 })
+
+describe("metrics", () => {
+  test("every run (not every cached answer) counts as health_check with name and outcome", async () => {
+    const seen: Array<{ name: string; tags?: Record<string, string | number> }> = []
+    const sink = definePlugin({
+      id: "sink",
+      title: "Sink",
+      setup(ctx) {
+        ctx.metrics.addSink({
+          increment: (name, _v, tags) => void seen.push({ name, tags }),
+          gauge() {},
+          timer() {},
+        })
+      },
+      checks: () => [{ name: "once", cacheTtlMs: 60_000, check: () => ({ status: "fail", message: "no" }) }],
+    })
+    const app = await createTestApp({ plugins: [healthPlugin, sink] })
+    try {
+      await app.request("/c2c/health_check?checks=once")
+      await app.request("/c2c/health_check?checks=once")
+      expect(seen.filter((s) => s.name === "health_check" && s.tags?.name === "once")).toEqual([
+        { name: "health_check", tags: { name: "once", outcome: "failure" } },
+      ])
+    } finally {
+      await app.close()
+    }
+  })
+})

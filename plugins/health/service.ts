@@ -49,7 +49,14 @@ export function createHealth(ctx: HealthContext): Health {
     webhookUrl: ctx.settings.webhookUrl,
     webhookDedupeMs: ctx.settings.webhookDedupeSeconds * 1000,
   })
-  runner.onOutcome((o) => state.observe(o))
+  runner.onOutcome((o) => {
+    state.observe(o)
+    // c2cwsgiutils' per-run counter (health_check + name, outcome); cached answers are not runs
+    ctx.metrics.increment("health_check", {
+      name: o.name,
+      outcome: o.status === "fail" ? "failure" : "success",
+    })
+  })
 
   const problems: string[] = []
   let simple: SimpleChecks | undefined
