@@ -28,7 +28,24 @@ export class SearchError extends Error {
 export interface Compiled {
   sql: string
   params: unknown[]
+  /**
+   * Conditions AND-ed at the top level that an index can drive (logger name, level, full text), each
+   * as a SELECT of matching ids: the search counts a few of them to pick the access path (service.ts).
+   */
+  probes?: Probe[]
 }
+
+export interface Probe {
+  index: "name" | "level" | "fts"
+  sql: string
+  params: unknown[]
+}
+
+/** `c` plus a probe selecting the ids that satisfy it alone. */
+const probed = (c: Compiled, index: "name" | "level"): Compiled => ({
+  ...c,
+  probes: [{ index, sql: `SELECT id FROM records_records WHERE ${c.sql}`, params: c.params }],
+})
 
 // ---- tokens --------------------------------------------------------------------------------------
 
@@ -192,9 +209,13 @@ export function fullText(dialect: Dialect, text: string, pos: number): Compiled 
     throw new SearchError(`nothing to search for in ${JSON.stringify(text)} (no letters or digits)`, pos)
   if (dialect === "sqlite") {
     // words hold only letters/digits/marks: no FTS5 syntax can hide inside the quoted phrase
+    const match = `"${words.join(" ")}"${prefix ? " *" : ""}`
     return {
       sql: "id IN (SELECT rowid FROM records_fts WHERE records_fts MATCH ?)",
-      params: [`"${words.join(" ")}"${prefix ? " *" : ""}`],
+      params: [match],
+      probes: [
+        { index: "fts", sql: "SELECT rowid FROM records_fts WHERE records_fts MATCH ?", params: [match] },
+      ],
     }
   }
   const lexemes = words.map((w) => w.toLowerCase())
@@ -317,6 +338,17 @@ function starPrefix(value: string, quoted: boolean, pos: number): string | undef
 const ESC_UPPER = "\u{10FFFF}"
 
 function compileField(dialect: Dialect, n: Extract<Node, { kind: "field" }>): Compiled {
+  const c = compileFieldCondition(dialect, n)
+  const lower = n.field.toLowerCase()
+  if (n.op === "!=" || c.probes) return c
+  return lower === "level"
+    ? probed(c, "level")
+    : lower === "logger" || lower === "name"
+      ? probed(c, "name")
+      : c
+}
+
+function compileFieldCondition(dialect: Dialect, n: Extract<Node, { kind: "field" }>): Compiled {
   const field = n.field
   const lower = field.toLowerCase()
   if (lower === "level") {
@@ -382,9 +414,11 @@ function compileNode(dialect: Dialect, n: Node): Compiled {
     case "or": {
       const l = compileNode(dialect, n.left)
       const r = compileNode(dialect, n.right)
+      const and = n.kind === "and"
       return {
-        sql: `(${l.sql} ${n.kind === "and" ? "AND" : "OR"} ${r.sql})`,
+        sql: `(${l.sql} ${and ? "AND" : "OR"} ${r.sql})`,
         params: [...l.params, ...r.params],
+        ...(and ? { probes: [...(l.probes ?? []), ...(r.probes ?? [])] } : {}),
       }
     }
     case "not": {

@@ -13,7 +13,7 @@
 import type { Db } from "../../src/db/database"
 import type { PluginContext } from "../../src/plugin/contract"
 import { levelName } from "./levels"
-import { compileQuery, SearchError } from "./query"
+import { compileQuery, type Probe, SearchError } from "./query"
 import { RECORD_COLUMNS, RECORDS_TABLE } from "./schema"
 
 export { levelName, levelNumber, parseLevel } from "./levels"
@@ -125,10 +125,11 @@ export async function ingest(
 interface Where {
   clauses: string[]
   params: unknown[]
+  probes: Probe[]
 }
 
 function baseWhere(db: Db, opts: { query?: string; from?: number; to?: number; levelMin?: number }): Where {
-  const w: Where = { clauses: [], params: [] }
+  const w: Where = { clauses: [], params: [], probes: [] }
   if (opts.from !== undefined) {
     w.clauses.push("ts >= ?")
     w.params.push(opts.from)
@@ -140,12 +141,18 @@ function baseWhere(db: Db, opts: { query?: string; from?: number; to?: number; l
   if (opts.levelMin !== undefined) {
     w.clauses.push("level >= ?")
     w.params.push(opts.levelMin)
+    w.probes.push({
+      index: "level",
+      sql: "SELECT id FROM records_records WHERE level >= ?",
+      params: [opts.levelMin],
+    })
   }
   if (opts.query?.trim()) {
     const q = compileQuery(opts.query, db.dialect)
     if (q.sql) {
       w.clauses.push(`(${q.sql})`)
       w.params.push(...q.params)
+      w.probes.push(...(q.probes ?? []))
     }
   }
   return w
@@ -163,6 +170,32 @@ function decodeCursor(cursor: string): { ts: number; id: number } {
   return { ts: Number(m[1]), id: Number(m[2]) }
 }
 
+const PROBE_CAP = 2000
+
+/**
+ * SQLite's planner does not weigh LIMIT: for "newest N where logger/level/text…" it picks the index of
+ * the condition and sorts every match (a second per million rows), although walking the ts index
+ * backwards stops after a few thousand rows when matches are common. So we count up to PROBE_CAP
+ * matches of each index-driven condition (a capped covering-index or FTS scan, well under a
+ * millisecond): if one is rare, its index drives the query and the sort is small; otherwise the ts
+ * index does. PostgreSQL's planner costs LIMIT itself and gets no hint.
+ */
+export async function accessPath(db: Db, probes: readonly Probe[]): Promise<string> {
+  if (db.dialect !== "sqlite" || probes.length === 0) return ""
+  let best: { probe: Probe; n: number } | undefined
+  for (const probe of probes) {
+    const row = await db.get<{ n: number }>(
+      `SELECT COUNT(*) AS n FROM (${probe.sql} LIMIT ${PROBE_CAP})`,
+      probe.params,
+    )
+    const n = Number(row?.n ?? 0)
+    if (n < PROBE_CAP && (!best || n < best.n)) best = { probe, n }
+  }
+  if (!best) return "INDEXED BY records_records_ts"
+  // NOT INDEXED still allows rowid lookups: the FTS id list drives the query
+  return best.probe.index === "fts" ? "NOT INDEXED" : `INDEXED BY records_records_${best.probe.index}_ts`
+}
+
 /** Newest first, `limit` per page; pass `nextCursor` back as `cursor` for the next page. */
 export async function search(db: Db, opts: SearchOptions): Promise<SearchPage> {
   const w = baseWhere(db, opts)
@@ -176,8 +209,9 @@ export async function search(db: Db, opts: SearchOptions): Promise<SearchPage> {
     w.params.push(opts.afterId)
   }
   const limit = Math.max(1, Math.min(Math.floor(opts.limit), 10_000))
+  const hint = await accessPath(db, w.probes)
   const rows = await db.all<DbRow>(
-    `SELECT ${SELECT_COLUMNS} FROM ${RECORDS_TABLE} ${whereSql(w)} ORDER BY ts DESC, id DESC LIMIT ?`,
+    `SELECT ${SELECT_COLUMNS} FROM ${RECORDS_TABLE} ${hint} ${whereSql(w)} ORDER BY ts DESC, id DESC LIMIT ?`,
     [...w.params, limit + 1],
   )
   const items = rows.slice(0, limit).map(toRecord)
