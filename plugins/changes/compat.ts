@@ -152,8 +152,8 @@ interface CachedList {
   gzip?: Uint8Array<ArrayBuffer>
 }
 
-export function compatRoutes(ctx: PluginContext, store: ChangeStore) {
-  const cache = createResponseCache<CachedList>()
+export function compatRoutes(ctx: PluginContext, store: ChangeStore, opts: { readCache: boolean }) {
+  const cache = createResponseCache<CachedList>(opts.readCache)
   const hide = { detail: { hide: true } }
   const notAllowed = () =>
     message(405, "The method is not allowed for the requested URL.", { allow: "HEAD, GET, POST, OPTIONS" })
@@ -178,10 +178,9 @@ export function compatRoutes(ctx: PluginContext, store: ChangeStore) {
     const url = new URL(request.url)
     const now = ctx.now()
     const gzipOk = /\bgzip\b/i.test(request.headers.get("accept-encoding") ?? "")
-    let entry = cache.get(url.search, store.generation(), now)
-    if (!entry) {
-      const q = parseEventsQuery(url.searchParams, now)
-      if ("errors" in q) return message(400, q.errors)
+    const q = parseEventsQuery(url.searchParams, now)
+    if ("errors" in q) return message(400, q.errors)
+    const entry = await cache.get(url.search, store.generation(), now, async () => {
       const events = q.empty ? [] : await store.list(q.filter, { limit: q.limit })
       const text = JSON.stringify(
         events.map((e) => ({
@@ -191,9 +190,8 @@ export function compatRoutes(ctx: PluginContext, store: ChangeStore) {
           description: e.description,
         })),
       )
-      entry = { body: new TextEncoder().encode(text) }
-      cache.set(url.search, store.generation(), now, entry)
-    }
+      return { body: new TextEncoder().encode(text) } as CachedList
+    })
     const headers: Record<string, string> = { "content-type": JSON_TYPE, vary: "Accept-Encoding" }
     let payload = entry.body
     if (gzipOk && payload.length >= 500) {

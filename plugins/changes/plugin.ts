@@ -1,7 +1,9 @@
 /**
  * The changes plugin: what changed in the last hour (prezi/changelog compatible). Wiring only.
  */
+import { Type } from "@sinclair/typebox"
 import { Elysia } from "elysia"
+import { setting } from "../../src/config"
 import { definePlugin, type PluginContext } from "../../src/plugin/contract"
 import { apiRoutes } from "./api"
 import { compatRoutes } from "./compat"
@@ -28,6 +30,13 @@ export default definePlugin({
   title: "Changes",
   description: "Change events (deploys, flag flips, DNS edits…), compatible with prezi/changelog clients.",
   migrations,
+  settings: {
+    readCache: setting(Type.Boolean({ default: true }), {
+      env: "LOGBOOK_CHANGES_READ_CACHE",
+      description:
+        "Answer repeated reads (GET /api/events, /ui/changes) from a cache valid for one second and until the next write of this instance.",
+    }),
+  },
   nav: [{ title: "Changes", href: "/ui/changes", order: 10 }],
   widgets: [{ id: "changes", title: "Changes in the last hour", url: "/ui/changes/widget", order: 10 }],
   scripts: SCRIPTS,
@@ -53,8 +62,8 @@ export default definePlugin({
   routes(ctx) {
     const store = storeOf(ctx)
     return new Elysia({ name: "changes", strictPath: true })
-      .use(compatRoutes(ctx, store))
+      .use(compatRoutes(ctx, store, { readCache: ctx.settings.readCache }))
       .use(apiRoutes(ctx, store))
-      .use(uiRoutes(ctx, store))
+      .use(uiRoutes(ctx, store, { readCache: ctx.settings.readCache }))
   },
 })

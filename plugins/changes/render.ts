@@ -63,8 +63,13 @@ export function eventRow(e: ChangeEvent): Html {
 }
 
 const COLORS = ["var(--muted)", "var(--c1)", "var(--c2)", "var(--c3)", "var(--c4)", "var(--c5)"]
+const LEVEL_NAMES = ["unknown", "info", "notice", "warning", "error", "critical"]
 
-/** Stacked bars per bucket and criticality across [from, to]; data-* lets the page script brush it. */
+/**
+ * Stacked bars per bucket and criticality across [from, to]: one path per criticality (small markup even
+ * for a busy window) and one transparent hit box per non-empty bucket carrying its tooltip. data-*
+ * attributes let the page script turn a drag or click into a narrower window.
+ */
 export function timelineSvg(
   bins: Array<{ bucket: number; criticality: number | null; count: number }>,
   buckets: number,
@@ -73,23 +78,35 @@ export function timelineSvg(
 ): Html {
   const W = 1000
   const H = 56
-  const totals = new Array(buckets).fill(0)
-  for (const b of bins) totals[b.bucket] += b.count
+  const level = (c: number | null) => (c !== null && c >= 1 && c <= 5 ? c : 0)
+  const per: number[][] = Array.from({ length: buckets }, () => [0, 0, 0, 0, 0, 0])
+  for (const b of bins) per[b.bucket][level(b.criticality)] += b.count
+  const totals = per.map((p) => p.reduce((a, n) => a + n, 0))
   const max = Math.max(1, ...totals)
   const bw = W / buckets
-  const stacked = new Array(buckets).fill(0)
-  const sorted = [...bins].sort((a, b) => (a.criticality ?? 0) - (b.criticality ?? 0))
-  const rects = sorted.map((b) => {
-    const h = (b.count / max) * (H - 2)
-    const y = H - stacked[b.bucket] - h
-    stacked[b.bucket] += h
-    const c = b.criticality !== null && b.criticality >= 1 && b.criticality <= 5 ? b.criticality : 0
-    return html`<rect x="${(b.bucket * bw).toFixed(2)}" y="${y.toFixed(2)}" width="${Math.max(1, bw - 1).toFixed(2)}" height="${Math.max(1, h).toFixed(2)}" fill="${COLORS[c]}"><title>${b.count} × ${criticalityName(b.criticality)}</title></rect>`
+  const paths = ["", "", "", "", "", ""]
+  per.forEach((counts, i) => {
+    let y = H
+    // most critical at the bottom, where the eye starts
+    for (let c = 5; c >= 0; c--) {
+      if (!counts[c]) continue
+      const h = Math.max(1, (counts[c] / max) * (H - 2))
+      y -= h
+      paths[c] +=
+        `M${(i * bw).toFixed(1)} ${y.toFixed(1)}h${Math.max(1, bw - 1).toFixed(1)}v${h.toFixed(1)}h-${Math.max(1, bw - 1).toFixed(1)}z`
+    }
   })
+  const width = (to - from) / buckets
+  const tip = (i: number) =>
+    `${totals[i]} from ${new Date(from + i * width).toISOString().slice(11, 16)} UTC: ${per[i]
+      .map((n, c) => (n ? `${n} ${LEVEL_NAMES[c]}` : ""))
+      .filter(Boolean)
+      .join(", ")}`
   return html`<svg id="changes-timeline" class="timeline" viewBox="0 0 ${W} ${H}" preserveAspectRatio="none" role="img"
  aria-label="events across the window; drag or click to narrow it" data-from="${from}" data-to="${to}" data-buckets="${buckets}">
 <rect class="bg" x="0" y="0" width="${W}" height="${H}" fill="transparent"/>
-${rects}
+${paths.map((d, c) => (d ? html`<path d="${d}" fill="${COLORS[c]}"/>` : ""))}
+${totals.map((n, i) => (n ? html`<rect x="${(i * bw).toFixed(1)}" y="0" width="${bw.toFixed(1)}" height="${H}" fill="transparent"><title>${tip(i)}</title></rect>` : ""))}
 <rect class="brush" x="0" y="0" width="0" height="${H}" fill="var(--accent)" opacity="0.2"/>
 </svg>
 <div class="row small muted timeline-axis"><time datetime="${iso(from)}" data-local>${iso(from)}</time><span style="flex:1"></span><time datetime="${iso(to)}" data-local>${iso(to)}</time></div>`

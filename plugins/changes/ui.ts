@@ -12,12 +12,12 @@ import { clientAsset } from "./ui-assets"
 import { filterOfView, PRESETS, queryOf, type ViewState, viewFromQuery } from "./view"
 
 const PAGE_SIZE = 50
-const BUCKETS = 120
+const BUCKETS = 60
 
-export function uiRoutes(ctx: PluginContext, store: ChangeStore) {
+export function uiRoutes(ctx: PluginContext, store: ChangeStore, opts: { readCache: boolean }) {
   const read = ctx.auth.need("read")
   const hide = { detail: { hide: true }, beforeHandle: read }
-  const cache = createResponseCache<string>()
+  const cache = createResponseCache<string>(opts.readCache)
 
   function moreRow(v: ViewState, last: ChangeEvent): Html {
     const url = `/ui/changes/rows?${queryOf(v)}&cursor=${encodeCursor({ ts: last.timestamp, id: last.id })}`
@@ -98,14 +98,9 @@ ${v.dashboard ? html`<input type="hidden" name="dashboard" value="1">` : ""}
 </form>`
   }
 
-  /** The rendered results for a query, cached within one second and write generation. */
-  async function cachedResults(search: string, v: ViewState): Promise<string> {
-    const hit = cache.get(search, store.generation(), ctx.now())
-    if (hit !== undefined) return hit
-    const body = (await results(v)).value
-    cache.set(search, store.generation(), ctx.now(), body)
-    return body
-  }
+  /** The rendered results for a query (shared by concurrent requests, kept within one second). */
+  const cachedResults = (v: ViewState): Promise<string> =>
+    cache.get(queryOf(v), store.generation(), ctx.now(), async () => (await results(v)).value)
 
   return new Elysia({ name: "changes.ui" })
     .get(
@@ -115,7 +110,7 @@ ${v.dashboard ? html`<input type="hidden" name="dashboard" value="1">` : ""}
         const v = viewFromQuery(url.searchParams)
         const canonical = `/ui/changes?${queryOf(v)}`
         // markup rendered by results() above (escaped there), kept as a string in the cache
-        const body = unsafeRaw(await cachedResults(queryOf(v), v))
+        const body = unsafeRaw(await cachedResults(v))
         const partial =
           request.headers.get("hx-request") === "true" && request.headers.get("hx-request-type") === "partial"
         if (partial)
