@@ -98,7 +98,12 @@
   const trim = () => {
     const body = tailBody()
     if (!body) return
-    while (body.rows.length > TAIL_MAX_ROWS) body.deleteRow(body.rows.length - 1)
+    // count records only (a "burst skipped" note row is not one); drop from the oldest end
+    let records = body.querySelectorAll("tr.record").length
+    while (records > TAIL_MAX_ROWS && body.rows.length) {
+      if (body.rows[body.rows.length - 1].classList.contains("record")) records--
+      body.deleteRow(body.rows.length - 1)
+    }
   }
   const showQueued = (panel) => {
     const queued = queueOf(panel)

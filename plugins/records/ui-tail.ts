@@ -8,7 +8,7 @@
  */
 
 import type { PluginContext } from "../../src/plugin/contract"
-import type { Html } from "../../views/html"
+import { type Html, html } from "../../views/html"
 import { type RecordRow, search } from "./service"
 
 /** Newest matching records sent when a tail starts (like `tail -f`), and the most sent per batch. */
@@ -28,6 +28,10 @@ export interface TailOptions {
   heartbeatMs?: number
   coalesceMs?: number
 }
+
+const SKIPPED_ROW =
+  html`<tr class="tail-gap"><td colspan="4" class="muted small">… more records matched in this moment than one batch holds (${TAIL_BATCH}); older ones of the burst are not shown here — search the window to see them all.</td></tr>`
+    .value
 
 /** One SSE message: every line of the payload on its own data: line. */
 export function sseMessage(data: string, id?: number): string {
@@ -79,7 +83,10 @@ export function tailResponse(
             let maxSeen = Math.max(cursor ?? 0, upTo)
             for (const r of page.items) if (r.id > maxSeen) maxSeen = r.id
             cursor = maxSeen
-            if (page.items.length && !closed) send(sseMessage(opts.render(page.items).join(""), maxSeen))
+            // a full batch means this burst had more matches than a batch holds: say so, never pretend
+            const gap = !first && page.items.length === TAIL_BATCH ? SKIPPED_ROW : ""
+            if (page.items.length && !closed)
+              send(sseMessage(opts.render(page.items).join("") + gap, maxSeen))
             else if (first) send(`id: ${maxSeen}\n: no backlog\n\n`)
           } while (again && !closed)
         } catch (e) {

@@ -322,6 +322,30 @@ describe("live tail over SSE", () => {
     expect(ctx.events.has("records.ingested")).toBe(false)
   })
 
+  test("a burst larger than one batch is marked, not silently cut", async () => {
+    const base = await app.listen()
+    const abort = new AbortController()
+    const res = await fetch(`${base}/ui/records/tail?q=burst`, { signal: abort.signal })
+    const reader = res.body!.getReader()
+    let text = ""
+    const deadline = Date.now() + 5000
+    const readUntil = async (needle: string) => {
+      while (!text.includes(needle) && Date.now() < deadline)
+        text += new TextDecoder().decode((await reader.read()).value)
+    }
+    await readUntil("no backlog")
+    const burst = await ingest(
+      ctx,
+      Array.from({ length: 600 }, (_, i) => rec({ at: NOW, level: 30, message: `burst ${i}` })),
+    )
+    await readUntil(`id: ${burst[599]}`)
+    await readUntil("tail-gap")
+    abort.abort()
+    const shown = [...text.matchAll(/<tr class="record" id="record-(\d+)"/g)].map((m) => Number(m[1]))
+    expect(shown).toEqual(burst.slice(-500).reverse())
+    expect(text).toContain('<tr class="tail-gap">')
+  })
+
   test("resumes after Last-Event-ID without repeating", async () => {
     const [a] = await ingest(ctx, [rec({ at: NOW, level: 40, message: "resume one" })])
     const [b] = await ingest(ctx, [rec({ at: NOW, level: 40, message: "resume two" })])
