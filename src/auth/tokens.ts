@@ -2,9 +2,11 @@
  * API tokens: random 32-byte secrets shown once at creation, stored only as SHA-256 digests (high-entropy
  * secrets need no slow hash; the digest is the lookup key, so no secret is ever compared in the database).
  */
+import { getTableColumns } from "drizzle-orm"
 import type { Db } from "../db/database"
 import type { Migration } from "../db/migrate"
 import type { Role } from "../plugin/contract"
+import { sqliteTokens, type TokenRecord } from "./tables"
 
 export const ROLES: readonly Role[] = ["read", "ingest", "admin"]
 
@@ -34,14 +36,11 @@ export const tokenMigrations: Migration[] = [
   },
 ]
 
-export interface TokenRow {
-  id: number
-  name: string
-  roles: string
-  created_at: number
-  last_used_at: number | null
-  revoked_at: number | null
-}
+/** A token as read back: every column but the digest (the schema in tables.ts is the source). */
+export type TokenRow = Omit<TokenRecord, "digest">
+const TOKEN_COLUMNS = Object.keys(getTableColumns(sqliteTokens))
+  .filter((c) => c !== "digest")
+  .join(", ")
 
 export const digestOf = (token: string) => new Bun.CryptoHasher("sha256").update(token).digest("hex")
 
@@ -72,9 +71,11 @@ export async function createToken(
 }
 
 export const listTokens = (db: Db) =>
-  db.all<TokenRow>(
-    "SELECT id, name, roles, created_at, last_used_at, revoked_at FROM logbook_tokens ORDER BY id",
-  )
+  db.all<TokenRow>(`SELECT ${TOKEN_COLUMNS} FROM logbook_tokens ORDER BY id`)
+
+/** A live token by id (sessions). */
+export const findLiveTokenById = (db: Db, id: number) =>
+  db.get<TokenRow>(`SELECT ${TOKEN_COLUMNS} FROM logbook_tokens WHERE id = ? AND revoked_at IS NULL`, [id])
 
 /** Revoke by id or name; resolves to whether a live token was revoked. */
 export async function revokeToken(db: Db, idOrName: string, now: number): Promise<boolean> {
@@ -87,7 +88,7 @@ export async function revokeToken(db: Db, idOrName: string, now: number): Promis
 
 export async function findLiveToken(db: Db, token: string): Promise<TokenRow | undefined> {
   return db.get<TokenRow>(
-    "SELECT id, name, roles, created_at, last_used_at, revoked_at FROM logbook_tokens WHERE digest = ? AND revoked_at IS NULL",
+    `SELECT ${TOKEN_COLUMNS} FROM logbook_tokens WHERE digest = ? AND revoked_at IS NULL`,
     [digestOf(token)],
   )
 }

@@ -6,7 +6,14 @@
  * Callers without credentials get the roles in LOGBOOK_ANONYMOUS. Admin always needs a token.
  */
 import { timingSafeEqual } from "node:crypto"
-import { digestOf, findLiveToken, parseRoles, revokeToken, type TokenRow } from "../auth/tokens"
+import {
+  digestOf,
+  findLiveToken,
+  findLiveTokenById,
+  parseRoles,
+  revokeToken,
+  type TokenRow,
+} from "../auth/tokens"
 import type { CoreConfig } from "../config"
 import type { Db } from "../db/database"
 import type { Auth, Principal, Role } from "../plugin/contract"
@@ -104,10 +111,7 @@ export function createAuth(opts: {
     if (Number(expires) < now()) return undefined
     if (id === "0")
       return config.adminToken ? { name: "admin-token", roles: expand(["admin"]), via: "session" } : undefined
-    const row = await db.get<TokenRow>(
-      "SELECT id, name, roles, created_at, last_used_at, revoked_at FROM logbook_tokens WHERE id = ? AND revoked_at IS NULL",
-      [Number(id)],
-    )
+    const row = await findLiveTokenById(db, Number(id))
     return row ? fromRow(row, "session") : undefined
   }
 
