@@ -14,8 +14,8 @@ import { compileChronologerQuery } from "./compat-query"
 import { countRejected, formFields, mediaType, ndjsonRecords, normaliseOne } from "./ingest"
 import { parseLevel } from "./levels"
 import { RecordError } from "./normalise"
-import { SearchError } from "./query"
-import { getRecord, ingest, prefixUpperBound, type RecordRow, toRecord } from "./service"
+import { type Probe, SearchError } from "./query"
+import { accessPath, getRecord, ingest, prefixUpperBound, type RecordRow, toRecord } from "./service"
 import type { RecordsContext } from "./settings"
 import { groupSlots, isKnownZone, parseInstant, SLOT_SECONDS } from "./timeline"
 
@@ -132,7 +132,8 @@ async function allowed(
 interface Filter {
   where: string
   params: unknown[]
-  usesQuery: boolean
+  /** Index-driven conditions for the access-path choice of newest-first reads (service.accessPath). */
+  probes: Probe[]
 }
 
 /** The §4 filters → a WHERE clause; throws FilterError (400) naming the bad parameter. */
@@ -148,6 +149,7 @@ class FilterError extends Error {
 function filterOf(db: Db, q: URLSearchParams): Filter {
   const clauses: string[] = []
   const params: unknown[] = []
+  const probes: Probe[] = []
   for (const [key, op] of [
     ["after", ">="],
     ["before", "<="],
@@ -166,6 +168,7 @@ function filterOf(db: Db, q: URLSearchParams): Filter {
     if (n === undefined) throw new FilterError(`level '${level}' is not a number 0-255 or a level name`)
     clauses.push("level >= ?")
     params.push(n)
+    probes.push({ index: "level", sql: "SELECT id FROM records_records WHERE level >= ?", params: [n] })
   }
   const name = q.get("name")
   if (name) {
@@ -174,8 +177,11 @@ function filterOf(db: Db, q: URLSearchParams): Filter {
       .map((p) => p.trim())
       .filter((p) => p !== "")
     if (prefixes.length) {
-      clauses.push(`(${prefixes.map(() => "(name >= ? AND name < ?)").join(" OR ")})`)
-      for (const p of prefixes) params.push(p, prefixUpperBound(p))
+      const cond = `(${prefixes.map(() => "(name >= ? AND name < ?)").join(" OR ")})`
+      const ranges = prefixes.flatMap((p) => [p, prefixUpperBound(p)])
+      clauses.push(cond)
+      params.push(...ranges)
+      probes.push({ index: "name", sql: `SELECT id FROM records_records WHERE ${cond}`, params: ranges })
     }
   }
   const query = q.get("query")
@@ -191,7 +197,7 @@ function filterOf(db: Db, q: URLSearchParams): Filter {
       throw e
     }
   }
-  return { where: clauses.length ? `WHERE ${clauses.join(" AND ")}` : "", params, usesQuery: !!query }
+  return { where: clauses.length ? `WHERE ${clauses.join(" AND ")}` : "", params, probes }
 }
 
 // ---- routes --------------------------------------------------------------------------------------
@@ -344,8 +350,9 @@ export function compatRoutes(ctx: RecordsContext) {
         "ValueError",
         "at most 10000 records per request (right - left < 10000)",
       )
+    const hint = await accessPath(db, f.probes)
     const rows = await db.all<Parameters<typeof toRecord>[0]>(
-      `SELECT id, ts, level, name, message, logrec FROM records_records ${f.where} ORDER BY ts DESC, id DESC LIMIT ? OFFSET ?`,
+      `SELECT id, ts, level, name, message, logrec FROM records_records ${hint} ${f.where} ORDER BY ts DESC, id DESC LIMIT ? OFFSET ?`,
       [...f.params, right - left + 1, left],
     )
     return jsonResponse(

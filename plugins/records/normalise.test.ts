@@ -161,6 +161,11 @@ describe("field split", () => {
     )
   })
 
+  test("NUL characters are refused (PostgreSQL cannot store them)", () => {
+    expect(() => form({ ...base, msg: "a\u0000b" })).toThrow("NUL")
+    expect(() => form({ ...base, msg: "m", extra: "x\u0000" })).toThrow("NUL")
+  })
+
   test("raw mode: the dict is logrec, level INFO, receipt time without created", () => {
     const r = normalise({ message: "m", levelno: 50, other: 1 }, { raw: true, nowMs: 5000, limits })
     expect(r).toEqual({

@@ -157,7 +157,11 @@ function checkSize(message: string, logrec: Logrec, name: string, limits: Limits
       413,
       `the message is ${messageBytes} bytes; the limit is ${limits.maxMessageBytes} (LOGBOOK_RECORDS_MAX_MESSAGE_BYTES)`,
     )
-  const recordBytes = messageBytes + Buffer.byteLength(name) + Buffer.byteLength(JSON.stringify(logrec))
+  const json = JSON.stringify(logrec)
+  // PostgreSQL text and jsonb cannot hold U+0000; refused on both dialects so they store the same
+  if (message.includes("\0") || name.includes("\0") || json.includes("\\u0000"))
+    throw new RecordError(400, "NUL characters (U+0000) are not supported in records")
+  const recordBytes = messageBytes + Buffer.byteLength(name) + Buffer.byteLength(json)
   if (recordBytes > limits.maxRecordBytes)
     throw new RecordError(
       413,
