@@ -222,12 +222,15 @@ export function api(ctx: PluginContext, rt: LevelsRuntime) {
     )
     .delete(
       "/api/v1/levels/profiles/:name",
-      async ({ params, request, set }) => {
+      async ({ params, request }) => {
         await service.deleteProfile(params.name, await actorOf(ctx, request))
-        set.status = 204
-        return null
+        return { deleted: params.name }
       },
-      { beforeHandle: admin, detail: { summary: "Delete a profile and its triggers", tags } },
+      {
+        beforeHandle: admin,
+        response: t.Object({ deleted: t.String() }),
+        detail: { summary: "Delete a profile and its triggers", tags },
+      },
     )
     .get("/api/v1/levels/triggers", async () => ({ triggers: await service.listTriggers() }), {
       beforeHandle: read,
@@ -266,25 +269,26 @@ export function api(ctx: PluginContext, rt: LevelsRuntime) {
     )
     .patch(
       "/api/v1/levels/triggers/:id",
-      async ({ params, body, request, set }) => {
-        await service.setTriggerActive(numId(params.id), body.active, await actorOf(ctx, request))
-        set.status = 204
-        return null
-      },
+      async ({ params, body, request }) =>
+        service.setTriggerActive(numId(params.id), body.active, await actorOf(ctx, request)),
       {
         beforeHandle: admin,
         body: t.Object({ active: t.Boolean() }),
+        response: Trigger,
         detail: { summary: "Activate or deactivate a trigger", tags },
       },
     )
     .delete(
       "/api/v1/levels/triggers/:id",
-      async ({ params, request, set }) => {
+      async ({ params, request }) => {
         await service.deleteTrigger(numId(params.id), await actorOf(ctx, request))
-        set.status = 204
-        return null
+        return { deleted: Number(params.id) }
       },
-      { beforeHandle: admin, detail: { summary: "Delete a trigger", tags } },
+      {
+        beforeHandle: admin,
+        response: t.Object({ deleted: t.Number() }),
+        detail: { summary: "Delete a trigger", tags },
+      },
     )
     .get(
       "/api/v1/levels/history",
@@ -368,10 +372,11 @@ export function api(ctx: PluginContext, rt: LevelsRuntime) {
             levels: t.Record(t.String(), DesiredLevel),
             next_change_at: t.Union([t.String(), t.Null()]),
           }),
-          304: t.Null(),
         },
         detail: {
           summary: "Levels a remote service should apply now (ETag; long-poll with If-None-Match and wait)",
+          description:
+            "Answers 304 (no body) when If-None-Match equals the current ETag; with `wait` the request is held until the set changes or the wait ends (capped by LOGBOOK_LEVELS_MAX_WAIT_SECONDS).",
           tags,
         },
       },

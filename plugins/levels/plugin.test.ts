@@ -217,5 +217,34 @@ describe("overrides on Logbook's own loggers", () => {
     await rt().applier.recompute()
     expect(app.host.logging.levels.configured("importer")).toBeNull()
     expect(app.host.logging.levels.effective("importer.http")).toBe("debug")
+
+    // back inside the next day's window, then deactivated, then deleted with its profile
+    app.clock.set(from.getTime() + 86_400_000)
+    await rt().applier.recompute()
+    expect(app.host.logging.levels.configured("importer")).toBe("debug")
+    const { id } = (await tr.json()) as { id: number }
+    const off = await app.request(`/api/v1/levels/triggers/${id}`, {
+      method: "PATCH",
+      headers: adminHeaders,
+      json: { active: false },
+    })
+    expect(((await off.json()) as { active: boolean }).active).toBe(false)
+    expect(app.host.logging.levels.configured("importer")).toBeNull()
+    expect(
+      (await app.request(`/api/v1/levels/triggers/${id}`, { method: "DELETE", headers: adminHeaders }))
+        .status,
+    ).toBe(200)
+    expect(
+      (await app.request("/api/v1/levels/profiles/nightly", { method: "DELETE", headers: adminHeaders }))
+        .status,
+    ).toBe(200)
+    const actions = (
+      (await (await app.request("/api/v1/levels/history")).json()) as { history: Array<{ action: string }> }
+    ).history
+    expect(actions.slice(0, 3).map((h) => h.action)).toEqual([
+      "profile.delete",
+      "trigger.delete",
+      "trigger.deactivate",
+    ])
   })
 })

@@ -690,7 +690,7 @@ export function createLevelsService(deps: LevelsDeps) {
     }
   }
 
-  async function setTriggerActive(id: number, active: boolean, actor: Actor): Promise<void> {
+  async function setTriggerActive(id: number, active: boolean, actor: Actor): Promise<TriggerRow> {
     const r = await db.get("SELECT profile, target FROM levels_triggers WHERE id = ?", [id])
     if (!r) throw notFound(`no trigger ${id}`)
     await commit(
@@ -711,6 +711,9 @@ export function createLevelsService(deps: LevelsDeps) {
         await tx.run("UPDATE levels_triggers SET active = ? WHERE id = ?", [active ? 1 : 0, id])
         return id
       },
+    )
+    return toTrigger(
+      (await db.get("SELECT * FROM levels_triggers WHERE id = ?", [id])) as Record<string, unknown>,
     )
   }
 

@@ -33,7 +33,7 @@ describe.skipIf(!browserAvailable)("levels page in a browser", () => {
       page.waitForURL((u) => !u.pathname.startsWith("/ui/signin")),
       page.click("button.primary"),
     ])
-  })
+  }, 30_000) // chromium start-up is slow on a loaded 2-core machine
   afterAll(async () => {
     await browser?.close()
     await app?.close()
