@@ -1,9 +1,12 @@
 /**
  * The statsd push: lines are batched into datagrams of at most 1432 bytes (ops-formats §8.1) and sent
- * at the end of the event-loop turn (setImmediate), on a connected non-blocking Bun UDP socket. A send
- * that fails or is refused is counted and dropped: metrics never slow or break a request.
+ * on a short timer (10 ms) with one `sendMany` on a connected non-blocking Bun UDP socket. A timer
+ * rather than every event-loop turn: under load a turn holds only a few requests, and a send per turn
+ * (~25 µs of syscall) cost more than the requests' own measurements; on the timer datagrams go out
+ * full. A send that fails or is refused is counted and dropped: metrics never slow or break a request.
  */
 export const MAX_DATAGRAM = 1432
+const FLUSH_MS = 10
 /** Lines kept while the socket is still opening (or refusing); beyond that they are dropped. */
 const MAX_PENDING_DATAGRAMS = 64
 
@@ -75,7 +78,7 @@ export function createStatsdClient(
   function schedule() {
     if (scheduled || closed) return
     scheduled = true
-    setImmediate(flush)
+    setTimeout(flush, FLUSH_MS).unref()
   }
 
   return {
