@@ -314,6 +314,13 @@ describe("changelog compatibility", () => {
     ])
   })
 
+  test("§7 #13 with anonymous ingest any Authorization is ignored", async () => {
+    const body = '{"criticality":1,"unix_timestamp":1795342058,"category":"a","description":"d"}'
+    for (const authorization of ["Bearer not-a-token", basic("logger", ""), "Basic !!!"])
+      expect((await post(body, { "content-type": "application/json", authorization })).status).toBe(201)
+    expect((await rows()).length).toBe(3)
+  })
+
   test("§7 #8 any Content-Type, JSON parsed anyway; a form body is not JSON → 400", async () => {
     const body = '{"criticality":1,"unix_timestamp":1795342058,"category":"a","description":"d"}'
     expect((await post(body, { "content-type": "text/plain" })).status).toBe(201)

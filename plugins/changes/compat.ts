@@ -25,6 +25,8 @@ const message = (status: number, m: string | Record<string, string>, headers?: R
 
 /** Refuses callers without `role` in the changelog error shape (null = allowed). */
 async function refuse(ctx: PluginContext, request: Request, role: Role): Promise<Response | null> {
+  // when anonymous callers have the role, credentials are not needed and any Authorization is ignored
+  if ((ctx.config.anonymous as readonly string[]).includes(role)) return null
   const p = await ctx.auth.principal(request)
   if (p.roles.has(role)) return null
   if (p.via === "anonymous")

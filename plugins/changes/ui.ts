@@ -47,7 +47,7 @@ export function uiRoutes(ctx: PluginContext, store: ChangeStore, opts: { readCac
     for (const s of v.category) if (!chips.some((c) => c.name === s)) chips.push({ name: s, count: 0 })
     const live = v.until === undefined && !v.paused
     const q = queryOf(v)
-    return html`<div id="changes-results" ${v.dashboard ? html`hx-get="/ui/changes?${q}" hx-trigger="every 60s" hx-target="this" hx-swap="outerHTML"` : ""}>
+    return html`<div id="changes-results" ${v.dashboard ? html`hx-get="/ui/changes?${q}" hx-trigger="every 10s" hx-target="this" hx-swap="outerHTML"` : ""}>
 <div class="row chips" id="changes-categories" aria-label="categories (click toggles, shift/alt-click shows only that one)">
 ${chips.map(
   (c) =>
