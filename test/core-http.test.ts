@@ -327,3 +327,14 @@ describe("CORS for the API", () => {
     }
   })
 })
+
+test("a misspelt LOGBOOK_* variable is warned about at start-up", async () => {
+  const typo = await createTestApp({ plugins: [samplePlugin], env: { LOGBOOK_PROT: "9000" } })
+  try {
+    const warning = typo.logs.find((l) => l.msg.startsWith("unknown LOGBOOK_* variables"))
+    expect(warning?.level).toBe("warning")
+    expect(warning?.fields?.variables).toEqual(["LOGBOOK_PROT"])
+  } finally {
+    await typo.close()
+  }
+})

@@ -88,6 +88,7 @@ describe("group-commit writer", () => {
     expect(r2.status).toBe("fulfilled")
     expect(await count()).toBe(before + 2)
     expect(await count("v = 'bad'")).toBe(0)
+    expect(w.stats().rowsWritten).toBe(2)
     await w.close()
   })
 

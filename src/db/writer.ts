@@ -139,22 +139,24 @@ export function createWriter(
       queue = []
       queuedRows = 0
       const started = performance.now()
+      let written = rows
       try {
         const results = await db.transaction((tx) => writeGroup(tx, batch))
         for (let i = 0; i < batch.length; i++) (batch[i].resolve as (v: unknown) => void)(results[i])
       } catch {
-        // isolate the failure: each operation in its own transaction
+        // isolate the failure: each operation in its own transaction (a `run` function runs again)
         for (const p of batch) {
           try {
             const [r] = await db.transaction((tx) => writeGroup(tx, [p]))
             ;(p.resolve as (v: unknown) => void)(r)
           } catch (e) {
+            written -= p.kind === "insert" ? p.op.rows.length : 1
             p.reject(e)
           }
         }
       }
       stats.flushes++
-      stats.rowsWritten += rows
+      stats.rowsWritten += written
       stats.lastFlushRows = rows
       opts.onFlush?.(rows, performance.now() - started, queuedRows)
     }

@@ -7,9 +7,16 @@ import { statfsSync } from "node:fs"
 import { hostname } from "node:os"
 import type { AnyElysia } from "elysia"
 import { tokenMigrations } from "../auth/tokens"
-import { ConfigError, type CoreConfig, readSettings, type SettingsSpec } from "../config"
+import {
+  ConfigError,
+  type CoreConfig,
+  coreSettings,
+  describeSettings,
+  readSettings,
+  type SettingsSpec,
+} from "../config"
 import { type Db, openDatabase } from "../db/database"
-import { type Migration, migrate, pendingMigrations } from "../db/migrate"
+import { type Migration, migrate } from "../db/migrate"
 import { createWriter, type Writer } from "../db/writer"
 import { type AuthService, createAuth, sessionSecret } from "../http/auth"
 import { createLogging, type Logging } from "../log"
@@ -29,6 +36,9 @@ import type {
   Widget,
 } from "./contract"
 import { createEventBus, createHealthRegistry, createMetrics, createServiceRegistry } from "./registries"
+
+/** LOGBOOK_* variables that are read outside the settings (tests, build). */
+const NOT_SETTINGS = new Set(["LOGBOOK_TEST_DATABASE_URL", "LOGBOOK_RELEASE_ID"])
 
 export interface PluginSource {
   plugin: LogbookPlugin
@@ -180,6 +190,23 @@ export async function createHost(opts: HostOptions): Promise<Host> {
     }
   }
   if (problems.length) throw new ConfigError(problems.join("\n"))
+  for (const { plugin } of opts.plugins)
+    if (plugin.settings && Object.keys(plugin.settings).length)
+      log.info("plugin configuration", {
+        plugin: plugin.id,
+        settings: describeSettings(plugin.settings as SettingsSpec, settings.get(plugin.id) ?? {}),
+      })
+  // a misspelt variable would otherwise be ignored without a word
+  const known = new Set(
+    [coreSettings, ...opts.plugins.map((p) => p.plugin.settings ?? {})].flatMap((spec) =>
+      Object.values(spec as SettingsSpec).map((s) => s.env),
+    ),
+  )
+  const unknown = Object.keys(opts.env).filter(
+    (k) => k.startsWith("LOGBOOK_") && !known.has(k) && !NOT_SETTINGS.has(k),
+  )
+  if (unknown.length)
+    log.warning("unknown LOGBOOK_* variables (misspelt?) are ignored", { variables: unknown })
 
   const { ordered, failed } = orderPlugins(opts.plugins)
   for (const f of failed) fail(f)
@@ -280,8 +307,11 @@ export async function createHost(opts: HostOptions): Promise<Host> {
       timeoutMs: 2000,
       async check() {
         const t0 = performance.now()
-        await db.get("SELECT 1 AS ok")
-        const missing = await pendingMigrations(db, migrations)
+        // read-only: no CREATE TABLE IF NOT EXISTS (DDL, locks) on every probe
+        const applied = new Set(
+          (await db.all<{ id: string }>("SELECT id FROM logbook_migrations")).map((r) => r.id),
+        )
+        const missing = migrations.filter((m) => !applied.has(m.id))
         const ms = Math.round((performance.now() - t0) * 100) / 100
         if (missing.length)
           return { status: "fail", message: `migrations not applied: ${missing.map((m) => m.id).join(", ")}` }
