@@ -35,6 +35,6 @@
     const sel = e.target
     if (!(sel instanceof HTMLSelectElement) || sel.name !== "duration") return
     const until = sel.form?.querySelector(".until")
-    if (until) until.hidden = sel.value !== "until"
+    if (until) until.style.display = sel.value === "until" ? "" : "none"
   })
 })()

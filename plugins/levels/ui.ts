@@ -121,7 +121,7 @@ ${
   <datalist id="logger-names">${loggers.map((l) => html`<option value="${l.name}"></option>`)}</datalist>
   <label>Level <select name="level">${LEVEL_CHOICES.map((l) => html`<option ${l === "DEBUG" ? "selected" : ""}>${l}</option>`)}</select></label>
   <label>For <select name="duration">${PRESETS.map(([v, text]) => html`<option value="${v}" ${v === "PT30M" ? "selected" : ""}>${text}</option>`)}</select></label>
-  <label class="until" hidden>Until <input type="datetime-local" name="until_local" data-ms="until_ms"></label>
+  <label class="until" style="display:none">Until <input type="datetime-local" name="until_local" data-ms="until_ms"></label>
   <input type="hidden" name="until_ms" value="">
   <label>Scope <input name="scope" value="all" size="10"></label>
   <label>Reason <input name="reason" size="30" placeholder="why (shown in the history)"></label>
