@@ -8,11 +8,11 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { createTestApp, type TestApp } from "../../test/support"
 import healthPlugin from "./plugin"
-import { type Mode, switchablePlugin } from "./testing"
+import { type Mode, settle, switchable, switchablePlugin } from "./testing"
 
 const ADMIN = { authorization: "Bearer adm-token" }
 const READER = { authorization: "Bearer reader" }
-const ctl: { mode: Mode } = { mode: "pass" }
+const ctl = switchable()
 let app: TestApp
 
 beforeAll(async () => {
@@ -48,8 +48,9 @@ for (const mode of ["pass", "warn", "fail", "timeout", "throw"] as Mode[]) {
   const e = expected[mode]
   const failed = e.status === "fail"
   describe(`a check that ${mode === "throw" ? "throws" : mode === "timeout" ? "times out" : `${mode}es`}`, () => {
-    beforeAll(() => {
+    beforeAll(async () => {
       ctl.mode = mode
+      await settle()
     })
 
     test("GET /health (IETF health+json)", async () => {
@@ -202,6 +203,7 @@ for (const mode of ["pass", "warn", "fail", "timeout", "throw"] as Mode[]) {
 describe("requests that are wrong", () => {
   test("c2c: a non-integer max_level and an unknown check name are 400, max_level=0 is a ping", async () => {
     ctl.mode = "pass"
+    await settle()
     const bad = await json("/c2c/health_check?max_level=high")
     expect(bad.status).toBe(400)
     expect(bad.body.error.message).toContain("max_level must be an integer")
@@ -217,6 +219,7 @@ describe("requests that are wrong", () => {
 
   test("k8s: ?exclude= skips a check and warns about unknown names", async () => {
     ctl.mode = "fail"
+    await settle()
     const r = await get("/readyz?verbose&exclude=svc&exclude=bogus")
     expect(r.status).toBe(200)
     expect(r.text).toContain("[+]svc excluded: ok\n")
@@ -236,6 +239,7 @@ describe("requests that are wrong", () => {
     const run = await app.request("/api/v1/health/checks/svc/run", { method: "POST" })
     expect(run.status).toBe(401)
     ctl.mode = "pass"
+    await settle()
     const ok = await app.request("/api/v1/health/checks/svc/run", { method: "POST", headers: ADMIN })
     expect(ok.status).toBe(200)
     expect((await ok.json()).status).toBe("pass")
@@ -257,6 +261,7 @@ describe("LOGBOOK_HEALTH_SHOW_DETAILS", () => {
 
   test("always: anonymous callers see reasons and extra fields, but no stack traces", async () => {
     ctl.mode = "throw"
+    await settle()
     await withSetting("always", async (a) => {
       const c2cBody = await (await a.request("/c2c/health_check?checks=svc")).json()
       expect(c2cBody.failures.svc).toEqual({
@@ -271,6 +276,7 @@ describe("LOGBOOK_HEALTH_SHOW_DETAILS", () => {
 
   test("never: only admins see details", async () => {
     ctl.mode = "fail"
+    await settle()
     await withSetting("never", async (a) => {
       const token = await a.request("/healthcheck/", { headers: ADMIN })
       expect((await token.json()).components.svc.status_message).toBe("svc down")

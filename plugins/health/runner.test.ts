@@ -109,6 +109,48 @@ describe("cache, intervals, late registration", () => {
   })
 })
 
+describe("a hung check", () => {
+  test("is not called again while its timed-out run is still pending, and recovers when it settles", async () => {
+    let calls = 0
+    let release: () => void = () => {}
+    const hang = definePlugin({
+      id: "hang",
+      title: "Hang",
+      checks: () => [
+        {
+          name: "hung",
+          timeoutMs: 50,
+          check() {
+            calls++
+            if (calls > 1) return { status: "pass", message: "answered" }
+            return new Promise<{ status: "pass" }>((r) => {
+              release = () => r({ status: "pass" })
+            })
+          },
+        },
+      ],
+    })
+    const app = await createTestApp({ plugins: [healthPlugin, hang], env: { LOGBOOK_ADMIN_TOKEN: "adm" } })
+    const run = async () =>
+      (await (
+        await app.request("/api/v1/health/checks/hung/run", {
+          method: "POST",
+          headers: { authorization: "Bearer adm" },
+        })
+      ).json()) as { status: string; message: string }
+    try {
+      expect(await run()).toMatchObject({ status: "fail", message: "timeout after 50 ms" })
+      expect(await run()).toMatchObject({ status: "fail", message: "timeout after 50 ms" })
+      expect(calls).toBe(1)
+      release()
+      await until(async () => (await run()).status === "pass")
+      expect(calls).toBe(2)
+    } finally {
+      await app.close()
+    }
+  })
+})
+
 describe("results", () => {
   test("IETF status words and aliases are accepted in any letter case", () => {
     expect(["pass", "OK", "Up", "warn", "WARN", "fail", "Error", "DOWN"].map(parseStatus)).toEqual([

@@ -44,6 +44,8 @@ export interface Entry {
   last?: Outcome
   freshUntil: number
   inflight?: Promise<Outcome>
+  /** performance.now() when a run that outlived its timeout started; set until that run settles. */
+  overdueSince?: number
   /** Recent durations (ms), oldest first, for the sparkline. */
   durations: number[]
 }
@@ -181,13 +183,21 @@ export function createRunner(opts: {
     schedule(e)
   })
 
-  async function attempt(spec: CheckSpec): Promise<Omit<Outcome, "name" | "durationMs" | "time">> {
+  /** One run of `spec`, bounded by its timeout; `onOverdue` learns about a run that outlives it. */
+  async function attempt(
+    spec: CheckSpec,
+    onOverdue?: (run: Promise<unknown>) => void,
+  ): Promise<Omit<Outcome, "name" | "durationMs" | "time">> {
     let timer: ReturnType<typeof setTimeout> | undefined
+    const run = Promise.resolve().then(() => spec.check())
     try {
       const raw = await Promise.race([
-        Promise.resolve().then(() => spec.check()),
+        run,
         new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new TimeoutError(spec.timeoutMs)), spec.timeoutMs)
+          timer = setTimeout(() => {
+            onOverdue?.(run)
+            reject(new TimeoutError(spec.timeoutMs))
+          }, spec.timeoutMs)
         }),
       ])
       return normalizeResult(raw)
@@ -206,21 +216,36 @@ export function createRunner(opts: {
     }
   }
 
-  async function once(spec: CheckSpec): Promise<Outcome> {
+  async function once(spec: CheckSpec, e?: Entry): Promise<Outcome> {
     const t0 = performance.now()
-    const r = await attempt(spec)
-    return {
+    const finish = (r: Omit<Outcome, "name" | "durationMs" | "time">, since: number): Outcome => ({
       ...r,
       status: r.status === "fail" && !spec.critical ? "warn" : r.status,
       name: spec.name,
-      durationMs: Math.round((performance.now() - t0) * 1000) / 1000,
+      durationMs: Math.round((performance.now() - since) * 1000) / 1000,
       time: now(),
-    }
+    })
+    // a run still hanging after its timeout is not joined by another one: a hung dependency would
+    // otherwise collect one stuck call per request; the check stays failed until that run settles
+    if (e?.overdueSince !== undefined)
+      return finish(
+        { status: "fail", message: `timeout after ${spec.timeoutMs} ms`, extras: {}, error: {} },
+        e.overdueSince,
+      )
+    const r = await attempt(spec, (run) => {
+      if (!e) return
+      e.overdueSince = t0
+      const settled = () => {
+        e.overdueSince = undefined
+      }
+      run.then(settled, settled)
+    })
+    return finish(r, t0)
   }
 
   function execute(e: Entry): Promise<Outcome> {
     if (e.inflight) return e.inflight
-    const p = once(e.spec).then((outcome) => {
+    const p = once(e.spec, e).then((outcome) => {
       const durationMs = outcome.durationMs
       const ttl = Math.max(e.spec.cacheTtlMs, e.spec.intervalMs ? e.spec.intervalMs + e.spec.timeoutMs : 0)
       e.last = outcome

@@ -6,7 +6,7 @@ import { afterAll, describe, expect, test } from "bun:test"
 import type { ChangeInput } from "../../src/plugin/contract"
 import { createTestApp, type TestApp } from "../../test/support"
 import healthPlugin from "./plugin"
-import { type Mode, switchablePlugin, timelinePlugin, until } from "./testing"
+import { settle, switchable, switchablePlugin, timelinePlugin, until } from "./testing"
 
 const ADMIN = { authorization: "Bearer adm" }
 
@@ -23,7 +23,7 @@ const transitionsOf = async (app: TestApp) => {
 }
 
 describe("transitions with thresholds", () => {
-  const ctl: { mode: Mode } = { mode: "pass" }
+  const ctl = switchable()
   const events: Array<ChangeInput & { source: string }> = []
   const hooks: unknown[] = []
   const receiver = Bun.serve({
@@ -60,11 +60,13 @@ describe("transitions with thresholds", () => {
     await runSvc(app) // still failing: nothing new
     await until(async () => (await transitionsOf(app)).length === 2)
     ctl.mode = "pass"
+    await settle()
     await runSvc(app)
     await runSvc(app) // 2 of 3 successes
     ctl.mode = "timeout"
     await runSvc(app) // the streak breaks
     ctl.mode = "pass"
+    await settle()
     for (let i = 0; i < 3; i++) await runSvc(app) // 3 of 3: fail → pass
     await until(async () => (await transitionsOf(app)).length === 3)
     const rows = await transitionsOf(app)
@@ -100,9 +102,11 @@ describe("transitions with thresholds", () => {
 
   test("a second down/restored within the de-duplication window sends no webhook, but is recorded", async () => {
     ctl.mode = "fail"
+    await settle()
     await runSvc(app)
     await runSvc(app)
     ctl.mode = "pass"
+    await settle()
     for (let i = 0; i < 3; i++) await runSvc(app)
     await until(async () => (await transitionsOf(app)).length === 5)
     await until(() => events.length === 4)
@@ -115,7 +119,7 @@ describe("transitions with thresholds", () => {
 
 describe("state per instance", () => {
   test("a restarted instance keeps its last status: no repeated first transition", async () => {
-    const ctl: { mode: Mode } = { mode: "fail" }
+    const ctl = switchable("fail")
     const events: Array<ChangeInput & { source: string }> = []
     const app = await createTestApp({
       plugins: [healthPlugin, switchablePlugin(ctl), timelinePlugin(events)],

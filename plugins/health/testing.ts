@@ -10,8 +10,33 @@ export class CheckFailure extends Error {
   result = { code: 42 }
 }
 
+export interface Switch {
+  mode: Mode
+  /** A run that hangs until the mode changes away from "timeout" (then it settles, too late). */
+  hang(): Promise<{ status: "pass" }>
+}
+
+/** The mode of check `svc`; leaving "timeout" releases the hung runs (so the check can recover). */
+export function switchable(initial: Mode = "pass"): Switch {
+  let mode = initial
+  const hung: Array<() => void> = []
+  return {
+    get mode() {
+      return mode
+    },
+    set mode(m: Mode) {
+      mode = m
+      if (m !== "timeout") for (const release of hung.splice(0)) release()
+    },
+    hang: () => new Promise((r) => hung.push(() => r({ status: "pass" }))),
+  }
+}
+
+/** Lets every pending promise reaction run (a released run settles before the next request). */
+export const settle = () => new Promise<void>((r) => setImmediate(r))
+
 /** A plugin with check `svc` (level 1, timeout 100 ms) doing what `ctl.mode` says. */
-export function switchablePlugin(ctl: { mode: Mode }) {
+export function switchablePlugin(ctl: Switch) {
   return definePlugin({
     id: "probe",
     title: "Probe",
@@ -29,7 +54,7 @@ export function switchablePlugin(ctl: { mode: Mode }) {
             case "fail":
               return { healthy: false, message: "svc down", queued_jobs: 423 }
             case "timeout":
-              return new Promise<never>(() => {})
+              return ctl.hang()
             case "throw":
               throw new CheckFailure("boom")
           }
