@@ -54,7 +54,7 @@ describe.skipIf(!browserAvailable)("health page in a browser", () => {
       page.waitForURL((u) => !u.pathname.startsWith("/ui/signin")),
       page.click("button.primary"),
     ])
-  })
+  }, 30_000)
   afterAll(async () => {
     await browser?.close()
     await app?.close()
