@@ -2,6 +2,7 @@
  * The native API (/api/v1/changes) and the change timeline service other plugins use.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test"
+import { Validator } from "@seriousme/openapi-schema-validator"
 import { createToken } from "../../src/auth/tokens"
 import { definePlugin, type PluginContext } from "../../src/plugin/contract"
 import { createTestApp, type TestApp } from "../../test/support"
@@ -212,6 +213,35 @@ describe("native API", () => {
     // the compat list shows it too
     const compat = (await (await app.request("/api/events?hours_ago=1")).json()) as unknown[]
     expect(compat.length).toBe(1)
+  })
+})
+
+describe("OpenAPI", () => {
+  test("the document with the changes plugin is valid; every /api/v1/changes operation has summary, tag, schemas", async () => {
+    const app = await createTestApp({ plugins: [changes] })
+    try {
+      const doc = (await (await app.request("/openapi/json")).json()) as {
+        paths: Record<string, Record<string, { summary?: string; tags?: string[]; responses?: object }>>
+      }
+      const res = await new Validator().validate(structuredClone(doc) as unknown as Record<string, unknown>)
+      expect(res.errors ?? []).toEqual([])
+      const ops = Object.entries(doc.paths).filter(([p]) => p.startsWith("/api/v1/changes"))
+      expect(ops.map(([p]) => p).sort()).toEqual([
+        "/api/v1/changes",
+        "/api/v1/changes/counts",
+        "/api/v1/changes/{id}",
+      ])
+      for (const [, item] of ops)
+        for (const op of Object.values(item)) {
+          expect(op.summary?.length).toBeGreaterThan(5)
+          expect(op.tags).toEqual(["changes"])
+          expect(Object.keys(op.responses ?? {})).toContain(op === item.post ? "201" : "200")
+        }
+      // the compatibility and UI routes stay out of the document
+      expect(Object.keys(doc.paths).filter((p) => p === "/api/events" || p.startsWith("/ui/"))).toEqual([])
+    } finally {
+      await app.close()
+    }
   })
 })
 
