@@ -107,4 +107,29 @@ describe.skipIf(!browserAvailable)("levels page in a browser", () => {
     )
     expect(Number(n?.n)).toBe(0)
   })
+
+  test('"until …" takes a wall-clock time in the viewer\'s zone', async () => {
+    await page.goto(`${base}/ui/levels`)
+    const form = page.locator("#set-level")
+    await form.locator("input[name=logger]").fill("app.until")
+    await form.locator("select[name=duration]").selectOption("until")
+    const { local, ms } = await page.evaluate(() => {
+      const d = new Date(Date.now() + 2 * 3600_000)
+      d.setSeconds(0, 0)
+      const p = (n: number) => String(n).padStart(2, "0")
+      return {
+        local: `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}`,
+        ms: d.getTime(),
+      }
+    })
+    await form.locator("input[name=until_local]").fill(local)
+    await Promise.all([
+      page.waitForURL((u) => u.searchParams.has("done")),
+      form.locator("button[type=submit]").click(),
+    ])
+    const row = await app.db.get<{ expires_at: number }>(
+      "SELECT expires_at FROM levels_overrides WHERE logger = 'app.until'",
+    )
+    expect(Number(row?.expires_at)).toBe(ms)
+  })
 })
