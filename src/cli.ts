@@ -5,7 +5,8 @@ import { mkdirSync } from "node:fs"
 import { join } from "node:path"
 import { parseArgs } from "node:util"
 import { createToken, listTokens, parseRoles, revokeToken, tokenMigrations } from "./auth/tokens"
-import { boot, loadConfig } from "./boot"
+import { boot, loadBuiltins, loadConfig } from "./boot"
+import { coreSettings, type SettingsSpec, settingsTable } from "./config"
 import { openDatabase } from "./db/database"
 import { migrate } from "./db/migrate"
 import type { CheckOutcome, HealthCheck } from "./plugin/contract"
@@ -25,6 +26,13 @@ export async function runCommand(cmd: string, args: string[]): Promise<number> {
       return token(args)
     case "check":
       return check()
+    case "settings": {
+      console.log(`### Core\n\n${settingsTable(coreSettings)}`)
+      for (const { plugin } of await loadBuiltins())
+        if (plugin.settings && Object.keys(plugin.settings).length)
+          console.log(`\n### Plugin \`${plugin.id}\`\n\n${settingsTable(plugin.settings as SettingsSpec)}`)
+      return 0
+    }
     case "types": {
       const dir = args[0] ?? loadConfig().pluginsDir
       mkdirSync(dir, { recursive: true })

@@ -197,3 +197,21 @@ export function describeSettings(
   }
   return out
 }
+
+/** The settings as a Markdown table (README, `logbook settings`): variable, default, meaning. */
+export function settingsTable(spec: SettingsSpec): string {
+  const cell = (text: string) => text.replace(/\|/g, "\\|").replace(/\n/g, " ")
+  const shown = (s: Setting) => {
+    const d = s.schema.default
+    if (d === undefined) return "(required)"
+    if (Array.isArray(d)) return d.length ? `\`${d.join(",")}\`` : "(empty)"
+    if (d === "") return "(empty)"
+    if (typeof d === "boolean") return d ? "`1`" : "`0`"
+    return `\`${String(d)}\``
+  }
+  const rows = Object.values(spec).map(
+    (s) =>
+      `| \`${s.env}\` | ${shown(s)} | ${cell(s.description)}${s.secret ? " *(secret: redacted when printed)*" : ""} |`,
+  )
+  return ["| Variable | Default | Meaning |", "| --- | --- | --- |", ...rows].join("\n")
+}

@@ -15,6 +15,7 @@ Usage:
   logbook token revoke <id|name>         revoke a token
   logbook check                          run the health checks once; exit 1 when any fails
   logbook types [dir]                    write logbook.d.ts (drop-in editor types) into dir (default: plugins dir)
+  logbook settings                       print every setting (core and built-in plugins) as a Markdown table
   logbook --version | --help
 
 Configuration comes from LOGBOOK_* environment variables (see README).`
@@ -40,6 +41,7 @@ async function main(argv: string[]): Promise<number> {
     case "migrate":
     case "token":
     case "check":
+    case "settings":
     case "types": {
       const { runCommand } = await import("./cli")
       return runCommand(cmd, rest)

@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
 import { readFileSync } from "node:fs"
 import { join, resolve } from "node:path"
+import { coreSettings } from "../src/config"
 import { runLogbook, type Server, spawnEnv, spawnServer } from "./core-spawn"
 
 let env: Record<string, string>
@@ -177,6 +178,13 @@ describe("other commands", () => {
     expect(readFileSync(join(target, "logbook.d.ts"), "utf8")).toBe(
       readFileSync(resolve(import.meta.dir, "../src/plugin/logbook.d.ts"), "utf8"),
     )
+  })
+
+  test("settings prints every core setting as a Markdown table", async () => {
+    const r = await runLogbook(["settings"], env)
+    expect(r.code).toBe(0)
+    for (const s of Object.values(coreSettings)) expect(r.stdout).toContain(`| \`${s.env}\` |`)
+    expect(r.stdout).toContain("| `LOGBOOK_ANONYMOUS` | `read,ingest` |")
   })
 
   test("migrate is idempotent", async () => {
