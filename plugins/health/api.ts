@@ -63,18 +63,20 @@ export function healthRoutes(h: Health) {
     const q = request.url.indexOf("?")
     const params = q < 0 ? undefined : new URLSearchParams(request.url.slice(q + 1))
     const group = groupOf(kind)
+    let gathered: Item[] | undefined
     if (!params) {
       // a success body is the same for everyone, so it is kept while the results are cached
-      const fast = await h.rendered(kind, group, (items) =>
-        probe({
+      const fast = await h.rendered(kind, group, (items) => {
+        gathered = items
+        return probe({
           probe: kind,
           rows: items.map((item) => ({ name: item.spec.name, item })),
           unknownExcludes: [],
           verbose: false,
           phase: runner.phase(),
           viewer: PUBLIC,
-        }),
-      )
+        })
+      })
       if (fast.status === 200) return send(fast, K8S_HEADERS)
     }
     const exclude =
@@ -84,7 +86,8 @@ export function healthRoutes(h: Health) {
         .filter(Boolean) ?? []
     const names = new Set(group.map((e) => e.spec.name))
     const run = exclude.length ? group.filter((e) => !exclude.includes(e.spec.name)) : group
-    const items = await h.items(run)
+    // (results gathered above are reused: a failing probe does not run its checks twice)
+    const items = gathered ?? (await h.items(run))
     // who is asking matters only when there is a failure reason to show or withhold
     const failing = items.some((i) => i.outcome.status === "fail")
     const viewer = failing ? await h.viewer(request) : PUBLIC

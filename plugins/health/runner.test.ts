@@ -109,6 +109,28 @@ describe("cache, intervals, late registration", () => {
   })
 })
 
+describe("one request, one run", () => {
+  test("a failing /readyz runs each check once (the failure view reuses the results)", async () => {
+    let calls = 0
+    const failing = definePlugin({
+      id: "failing",
+      title: "Failing",
+      checks: () => [{ name: "down", check: () => ({ status: "fail", message: `call ${++calls}` }) }],
+    })
+    const app = await createTestApp({ plugins: [healthPlugin, failing] })
+    try {
+      const r = await app.request("/readyz")
+      expect(r.status).toBe(503)
+      expect(await r.text()).toContain("[-]down failed: reason withheld\n")
+      expect(calls).toBe(1)
+      await app.request("/readyz")
+      expect(calls).toBe(2)
+    } finally {
+      await app.close()
+    }
+  })
+})
+
 describe("a hung check", () => {
   test("is not called again while its timed-out run is still pending, and recovers when it settles", async () => {
     let calls = 0
