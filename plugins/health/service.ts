@@ -3,7 +3,7 @@
  * configured simple checks, and the `plugins` check that makes load and configuration problems visible.
  * api.ts and ui.ts answer from it; `logbook check` reaches it as service "health".
  */
-import type { CheckOutcome, PluginContext } from "../../src/plugin/contract"
+import type { CheckOutcome, HealthCheck, PluginContext } from "../../src/plugin/contract"
 import { RELEASE_ID } from "../../src/version"
 import type { Item, Rendered, ServiceMeta, Viewer } from "./formats"
 import { createRunner, type Entry, type Runner } from "./runner"
@@ -75,7 +75,7 @@ export function createHealth(ctx: HealthContext): Health {
   }
   for (const p of problems) ctx.log.error("health configuration problem", { problem: p })
 
-  ctx.health.register({
+  const problemsCheck = {
     name: "plugins",
     critical: false,
     groups: ["ready"],
@@ -87,7 +87,13 @@ export function createHealth(ctx: HealthContext): Health {
       if (!lines.length) return { status: "pass", message: `${ctx.plugins().length} plugins started` }
       return { status: "fail", message: lines.join("; "), failed: failed.map((p) => p.source) }
     },
-  })
+  } satisfies HealthCheck
+  try {
+    ctx.health.register(problemsCheck)
+  } catch (e) {
+    // a drop-in took the name first: keep running, say so
+    ctx.log.error("health: the `plugins` check could not be registered", { error: (e as Error).message })
+  }
 
   const memos = new Map<string, { gen: number; rendered: Rendered }>()
   const show = ctx.settings.showDetails

@@ -148,3 +148,36 @@ describe("state per instance", () => {
     }
   })
 })
+
+describe("with the real changes plugin", () => {
+  test("a transition is on the change timeline once, with its criticality and tags", async () => {
+    const { default: changesPlugin } = await import("../changes/plugin")
+    const ctl = switchable("pass")
+    const app = await createTestApp({
+      plugins: [healthPlugin, switchablePlugin(ctl), changesPlugin],
+      env: { LOGBOOK_ADMIN_TOKEN: "adm", LOGBOOK_INSTANCE_ID: "node-b" },
+    })
+    try {
+      await runSvc(app)
+      ctl.mode = "fail"
+      await settle()
+      await runSvc(app)
+      await runSvc(app)
+      // stopping the health plugin drains its queue: everything it will ever record is recorded
+      const health = app.host.mounted.find((m) => m.plugin.id === "health")
+      await health?.plugin.stop?.(health.ctx)
+      const all = await app.host.mounted[0].ctx.changes.between(0, app.clock.now() + 1)
+      expect(all.filter((e) => e.category === "health")).toEqual([
+        expect.objectContaining({
+          category: "health",
+          description: "svc: pass → fail: svc down",
+          criticality: 4,
+          source: "health",
+          tags: { check: "svc", instance: "node-b", from: "pass", to: "fail" },
+        }),
+      ])
+    } finally {
+      await app.close()
+    }
+  })
+})
