@@ -143,6 +143,9 @@ describe("state per instance", () => {
       })
       await tracker.load()
       expect(tracker.get("svc")?.status).toBe("fail")
+      expect(tracker.recent("svc")).toEqual([
+        { check: "svc", from: null, to: "fail", message: "svc down", at: app.clock.now() },
+      ])
     } finally {
       await app.close()
     }

@@ -36,11 +36,11 @@ export interface StateOptions {
 }
 
 export interface StateTracker {
-  /** Restores this instance's last known status per check from the table. */
+  /** Restores this instance's last known status per check (and its recent transitions) from the table. */
   load(): Promise<void>
   observe(outcome: Outcome): void
   get(name: string): CheckState | undefined
-  /** Transitions of this process, newest first (the table has all of them). */
+  /** This instance's latest transitions, newest first (the table has all of them). */
   recent(name?: string, limit?: number): Transition[]
   history(opts: { check?: string; limit: number; instance?: string }): Promise<TransitionRow[]>
   /** Resolves when every transition observed so far is stored and announced. */
@@ -148,6 +148,20 @@ export function createStateTracker(o: StateOptions): StateTracker {
         [ctx.instanceId],
       )
       for (const r of rows) states.set(r.check_name, { status: r.to_status, since: Number(r.at) })
+      // the page's "recent transitions" survive a restart of the same instance
+      const last = await ctx.db.all<TransitionRow>(
+        `SELECT check_name, from_status, to_status, message, at FROM health_transitions
+         WHERE instance_id = ? ORDER BY id DESC LIMIT ?`,
+        [ctx.instanceId, KEEP_RECENT],
+      )
+      for (const r of last)
+        recent.push({
+          check: r.check_name,
+          from: r.from_status as CheckStatus | null,
+          to: r.to_status as CheckStatus,
+          message: r.message,
+          at: Number(r.at),
+        })
     },
     observe(outcome) {
       const s = states.get(outcome.name)
