@@ -260,6 +260,8 @@ export function openPostgres(url: string, opts: { max?: number } = {}): Db {
   const root = postgres(url, {
     max: opts.max ?? 10,
     onnotice: () => {},
+    // as on SQLite: an undefined parameter is NULL (postgres.js would throw)
+    transform: { undefined: null },
     // int8 (counts, microsecond timestamps) as JS numbers: our values stay below 2^53
     types: {
       bigint: { to: 20, from: [20], serialize: (x: number) => String(x), parse: (x: string) => Number(x) },

@@ -1,0 +1,71 @@
+import { expect, test } from "bun:test"
+import { mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { testDatabase } from "../../test/support"
+import { openDatabase, openSqlite, toPgPlaceholders } from "./database"
+
+test("the SQLite file is opened with WAL, synchronous=NORMAL and a busy timeout", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "logbook-db-"))
+  const db = openDatabase("", join(dir, "nested", "data"))
+  try {
+    expect(db.dialect).toBe("sqlite")
+    expect(await db.get("PRAGMA journal_mode")).toEqual({ journal_mode: "wal" })
+    expect(await db.get("PRAGMA synchronous")).toEqual({ synchronous: 1 })
+    expect(await db.get("PRAGMA busy_timeout")).toEqual({ timeout: 5000 })
+    expect(await db.get("PRAGMA foreign_keys")).toEqual({ foreign_keys: 1 })
+  } finally {
+    await db.close()
+    rmSync(dir, { recursive: true, force: true })
+  }
+})
+
+test("? placeholders become $n for PostgreSQL, except inside quotes", () => {
+  expect(toPgPlaceholders("SELECT * FROM t WHERE a = ? AND b IN (?, ?)")).toBe(
+    "SELECT * FROM t WHERE a = $1 AND b IN ($2, $3)",
+  )
+  expect(toPgPlaceholders(`SELECT '?', "we?ird" FROM t WHERE x = ?`)).toBe(
+    `SELECT '?', "we?ird" FROM t WHERE x = $1`,
+  )
+})
+
+test("same results on both dialects: parameters, NULLs, counts, RETURNING, int8 as number", async () => {
+  const { db, drop } = await testDatabase()
+  try {
+    await db.exec(
+      db.dialect === "sqlite"
+        ? "CREATE TABLE dbt (id INTEGER PRIMARY KEY AUTOINCREMENT, v TEXT, n BIGINT)"
+        : "CREATE TABLE dbt (id BIGSERIAL PRIMARY KEY, v TEXT, n BIGINT)",
+    )
+    const evil = "x'); DROP TABLE dbt; --"
+    const row = await db.get<{ id: number }>("INSERT INTO dbt (v, n) VALUES (?, ?) RETURNING id", [
+      evil,
+      2 ** 40,
+    ])
+    expect(typeof row?.id).toBe("number")
+    await db.run("INSERT INTO dbt (v, n) VALUES (?, ?)", [null, undefined])
+    expect(await db.all("SELECT v, n FROM dbt ORDER BY id")).toEqual([
+      { v: evil, n: 2 ** 40 },
+      { v: null, n: null },
+    ])
+    expect(await db.run("UPDATE dbt SET n = ? WHERE n IS NULL", [1])).toBe(1)
+    expect(await db.get("SELECT v FROM dbt WHERE v = ?", ["nope"])).toBeUndefined()
+  } finally {
+    await db.close()
+    await drop()
+  }
+})
+
+test("close waits for an open transaction", async () => {
+  const db = openSqlite(":memory:")
+  await db.exec("CREATE TABLE c (v TEXT)")
+  const tx = db.transaction(async (t) => {
+    await Bun.sleep(20)
+    await t.run("INSERT INTO c (v) VALUES ('x')")
+    return (await t.all("SELECT v FROM c")).length
+  })
+  await Bun.sleep(1)
+  const closing = db.close()
+  expect(await tx).toBe(1)
+  await closing
+})
