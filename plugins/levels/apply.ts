@@ -13,7 +13,7 @@
  */
 import type { LevelName } from "../../src/log"
 import type { PluginContext } from "../../src/plugin/contract"
-import { effectiveAt, type LevelState, nextBoundary, type Winner } from "./precedence"
+import { effectiveAt, type LevelState, nextBoundary, triggerWindowAt, type Winner } from "./precedence"
 import { type LevelsService, loadState, NOTIFY_CHANNEL, recordApplied } from "./service"
 
 const MAX_TIMER_MS = 3_600_000
@@ -44,6 +44,9 @@ export function createApplier(opts: {
   let version = -1
   let appliedKey = ""
   let recordedVersion = -1
+  /** The instant of the previous computation: trigger windows crossed since then are announced. */
+  let lastAt: number | null = null
+  let lastTriggers: LevelState["triggers"] = []
   let timer: ReturnType<typeof setTimeout> | undefined
   const intervals: Array<ReturnType<typeof setInterval>> = []
   const listeners = new Set<() => void>()
@@ -77,6 +80,9 @@ export function createApplier(opts: {
     await service.announceExpiries(state, at)
     // announced (here or elsewhere): expired rows no longer matter to anything computed from now on
     state = { ...state, overrides: state.overrides.filter((o) => o.expires_at === null || o.expires_at > at) }
+    if (lastAt !== null) await announceTriggerWindows(lastAt, at)
+    lastAt = at
+    lastTriggers = state.triggers
     const mine = effectiveAt(state, "logbook", ctx.instanceId, at)
     const map = new Map<string, LevelName>([...mine].map(([k, w]) => [k, w.level]))
     const key = JSON.stringify([...map].sort())
@@ -90,6 +96,23 @@ export function createApplier(opts: {
     }
     plan(at)
     for (const l of listeners) l()
+  }
+
+  /** Windows that began or ended between the previous computation and this one (deactivation ends one early). */
+  async function announceTriggerWindows(from: number, at: number) {
+    const now = new Map(state.triggers.map((t) => [t.id, t]))
+    const ids = new Set([...lastTriggers.map((t) => t.id), ...now.keys()])
+    const before = new Map(lastTriggers.map((t) => [t.id, t]))
+    for (const id of ids) {
+      const prev = before.get(id)
+      const cur = now.get(id)
+      const was = prev ? triggerWindowAt(prev, from) : null
+      const is = cur ? triggerWindowAt(cur, at) : null
+      if (was && prev && (!is || is[0] !== was[0]))
+        await service.announceTrigger(state, prev, "end", was[0], Math.min(at, was[1] ?? at))
+      if (is && cur && (!was || was[0] !== is[0]))
+        await service.announceTrigger(state, cur, "start", is[0], Math.max(is[0], from))
+    }
   }
 
   async function reloadNow() {

@@ -241,10 +241,24 @@ describe("overrides on Logbook's own loggers", () => {
     const actions = (
       (await (await app.request("/api/v1/levels/history")).json()) as { history: Array<{ action: string }> }
     ).history
-    expect(actions.slice(0, 3).map((h) => h.action)).toEqual([
+    expect(actions.slice(0, 4).map((h) => h.action)).toEqual([
       "profile.delete",
       "trigger.delete",
+      "trigger.end",
       "trigger.deactivate",
     ])
+    // each window start and end went on the timeline once, dated at the boundary (the last one ended early)
+    const windows = timeline.events.filter(
+      (e) => e.tags?.action === "trigger.start" || e.tags?.action === "trigger.end",
+    )
+    expect(windows.map((e) => [e.tags?.action, e.timestamp])).toEqual([
+      ["trigger.start", from.getTime()],
+      ["trigger.end", to.getTime()],
+      ["trigger.start", from.getTime() + 86_400_000],
+      ["trigger.end", from.getTime() + 86_400_000],
+    ])
+    expect(windows[0].description).toBe(
+      `profile nightly (overlay) now applies to Logbook: importer=DEBUG, importer.http=WARNING (trigger #${id})`,
+    )
   })
 })

@@ -11,7 +11,7 @@ import { createApplier } from "./apply"
 import { compat } from "./compat"
 import { createRuntime, type LevelsRuntime } from "./runtime"
 import { levelsMigrations } from "./schema"
-import { createLevelsService } from "./service"
+import { ANNOUNCED_ACTIONS, createLevelsService } from "./service"
 import { ui } from "./ui"
 
 const settings = {
@@ -66,8 +66,8 @@ export default definePlugin({
       now: ctx.now,
       baseLevel: (target) => (target === "logbook" ? rootLevel : "inherit"),
       async afterChange(note) {
-        // an expiry is announced from inside a recomputation and changes no stored configuration
-        if (note.action !== "expire") await runtime.applier.reload()
+        // expiries and trigger windows are announced from inside a recomputation; nothing to re-read
+        if (!ANNOUNCED_ACTIONS.has(note.action)) await runtime.applier.reload()
         try {
           const tags: Record<string, string> = {
             action: note.action,

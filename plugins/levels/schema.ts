@@ -75,6 +75,17 @@ CREATE TABLE levels_instances (
 );`
 }
 
+/** One row per trigger window start/end already announced: the primary key lets one instance win. */
+const triggerEvents = `
+CREATE TABLE levels_trigger_events (
+  trigger_id BIGINT NOT NULL,
+  window_start BIGINT NOT NULL,
+  kind TEXT NOT NULL,
+  at BIGINT NOT NULL,
+  PRIMARY KEY (trigger_id, window_start, kind)
+);`
+
 export const levelsMigrations: Migration[] = [
   { id: "levels/001_tables", sqlite: tables("sqlite"), postgres: tables("postgres") },
+  { id: "levels/002_trigger_events", sqlite: triggerEvents, postgres: triggerEvents },
 ]

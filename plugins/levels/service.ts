@@ -35,6 +35,9 @@ const TARGET = /^[A-Za-z0-9_.-]{1,100}$/
 const INSTANCE = /^[A-Za-z0-9_.:-]{1,64}$/
 const PROFILE = /^[A-Za-z0-9_.-]{1,64}$/
 
+/** Actions announced from inside a recomputation: they change no stored configuration. */
+export const ANNOUNCED_ACTIONS = new Set(["expire", "trigger.start", "trigger.end"])
+
 export interface ChangeNote {
   action: string
   target: string
@@ -481,6 +484,50 @@ export function createLevelsService(deps: LevelsDeps) {
     return n
   }
 
+  /**
+   * Announces that a trigger's window started or ended (once across instances: the primary key of
+   * levels_trigger_events picks the winner), with the profile's loggers as the change.
+   */
+  async function announceTrigger(
+    state: LevelState,
+    tr: TriggerRow,
+    kind: "start" | "end",
+    windowStart: number,
+    at: number,
+  ): Promise<boolean> {
+    const levels = state.profiles.find((p) => p.name === tr.profile)?.levels ?? {}
+    const list = Object.entries(levels)
+      .map(([k, v]) => `${k}=${shown(v)}`)
+      .join(", ")
+    const where = tr.target === "logbook" ? "Logbook" : tr.target
+    const note: ChangeNote = {
+      action: `trigger.${kind}`,
+      target: tr.target,
+      logger: null,
+      before: kind === "start" ? null : list,
+      after: kind === "start" ? list : null,
+      actor: "logbook",
+      reason: "",
+      refId: tr.id,
+      at,
+      criticality: 1,
+      description:
+        kind === "start"
+          ? `profile ${tr.profile} (${tr.mode}) now applies to ${where}: ${list} (trigger #${tr.id})`
+          : `profile ${tr.profile} no longer applies to ${where} (trigger #${tr.id})`,
+    }
+    const won = await db.transaction(async (tx) => {
+      const n = await tx.run(
+        "INSERT INTO levels_trigger_events (trigger_id, window_start, kind, at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+        [tr.id, Number.isFinite(windowStart) ? windowStart : 0, kind, at],
+      )
+      if (n === 1) await writeHistory(tx, note)
+      return n === 1
+    })
+    if (won) await deps.afterChange(note)
+    return won
+  }
+
   // ---- profiles and triggers -------------------------------------------------------------------
 
   async function saveProfile(
@@ -783,6 +830,7 @@ export function createLevelsService(deps: LevelsDeps) {
     getOverride,
     listOverrides,
     announceExpiries,
+    announceTrigger,
     saveProfile,
     deleteProfile,
     listProfiles,
