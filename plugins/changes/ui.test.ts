@@ -73,6 +73,18 @@ describe("server-rendered", () => {
     expect(r.headers.get("hx-push-url")).toBe("/ui/changes?window=1h&category=dns")
   })
 
+  test("pages are gzip-compressed for browsers that accept it, same markup", async () => {
+    const plain = await (await app.request("/ui/changes?window=4h")).text()
+    const r = await app.request("/ui/changes?window=4h", {
+      headers: { "accept-encoding": "gzip, deflate, br" },
+    })
+    expect(r.headers.get("content-encoding")).toBe("gzip")
+    expect(r.headers.get("vary")).toContain("Accept-Encoding")
+    expect(Bun.gunzipSync(new Uint8Array(await r.arrayBuffer())).length).toBe(
+      new TextEncoder().encode(plain).length,
+    )
+  })
+
   test("home widget: count of the last hour and the latest few, escaped", async () => {
     const w = await (await app.request("/ui/changes/widget")).text()
     expect(w).toContain('<strong id="changes-hour-count">4</strong>')

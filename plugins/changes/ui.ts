@@ -102,24 +102,48 @@ ${v.dashboard ? html`<input type="hidden" name="dashboard" value="1">` : ""}
   const cachedResults = (v: ViewState): Promise<string> =>
     cache.get(queryOf(v), store.generation(), ctx.now(), async () => (await results(v)).value)
 
+  // The page is tens of kB (50 rows and the timeline) and browsers accept gzip: a page is compressed once
+  // per view, visitor and second (same rules as the results cache), not once per request.
+  const gzCache = createResponseCache<{ body: Uint8Array<ArrayBuffer>; headers: [string, string][] }>(
+    opts.readCache,
+  )
+  async function compress(response: Response) {
+    const headers = new Headers(response.headers)
+    headers.set("content-encoding", "gzip")
+    headers.append("vary", "Accept-Encoding")
+    headers.delete("content-length")
+    const list: [string, string][] = []
+    headers.forEach((value, name) => {
+      list.push([name, value])
+    })
+    return { body: Bun.gzipSync(await response.text()) as Uint8Array<ArrayBuffer>, headers: list }
+  }
+
   return new Elysia({ name: "changes.ui" })
     .get(
       "/ui/changes",
       async ({ request }) => {
-        const url = new URL(request.url)
-        const v = viewFromQuery(url.searchParams)
-        const canonical = `/ui/changes?${queryOf(v)}`
-        // markup rendered by results() above (escaped there), kept as a string in the cache
-        const body = unsafeRaw(await cachedResults(v))
+        const v = viewFromQuery(new URL(request.url).searchParams)
         const partial =
           request.headers.get("hx-request") === "true" && request.headers.get("hx-request-type") === "partial"
-        if (partial)
-          return ctx.ui.fragment(body, { headers: { "hx-push-url": canonical, vary: "HX-Request-Type" } })
-        return ctx.ui.page(request, {
-          title: "Changes",
-          active: "/ui/changes",
-          body: html`<h1>Changes</h1>${filters(v)}${body}`,
-        })
+        const render = async () => {
+          const canonical = `/ui/changes?${queryOf(v)}`
+          // markup rendered by results() above (escaped there), kept as a string in the cache
+          const body = unsafeRaw(await cachedResults(v))
+          if (partial)
+            return ctx.ui.fragment(body, { headers: { "hx-push-url": canonical, vary: "HX-Request-Type" } })
+          return ctx.ui.page(request, {
+            title: "Changes",
+            active: "/ui/changes",
+            body: html`<h1>Changes</h1>${filters(v)}${body}`,
+          })
+        }
+        if (!/\bgzip\b/.test(request.headers.get("accept-encoding") ?? "")) return render()
+        // the layout depends on who is asking (name, sign-in state, CSRF token): part of the key
+        const who = await ctx.auth.principal(request)
+        const key = `${queryOf(v)}|${partial}|${who.via}:${who.name}|${await ctx.ui.csrfToken(request)}`
+        const gz = await gzCache.get(key, store.generation(), ctx.now(), async () => compress(await render()))
+        return new Response(gz.body, { headers: gz.headers })
       },
       hide,
     )
