@@ -120,7 +120,8 @@ export function resolveSpec(c: HealthCheck, defaultCacheTtlMs = 0): CheckSpec {
   return {
     name: c.name,
     check: c.check,
-    level: Number.isInteger(c.level) ? (c.level as number) : 1,
+    // levels start at 1: c2c's max_level=0 is a ping that runs nothing
+    level: Number.isInteger(c.level) && (c.level as number) >= 1 ? (c.level as number) : 1,
     groups: c.groups?.length ? [...c.groups] : ["ready"],
     critical: c.critical !== false,
     timeoutMs: c.timeoutMs && c.timeoutMs > 0 ? c.timeoutMs : DEFAULT_TIMEOUT_MS,

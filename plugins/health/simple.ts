@@ -12,7 +12,7 @@ import { parseStatus } from "./runner"
 
 const common = {
   name: Type.String({ minLength: 1 }),
-  level: Type.Optional(Type.Integer({ minimum: 0 })),
+  level: Type.Optional(Type.Integer({ minimum: 1 })),
   groups: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
   critical: Type.Optional(Type.Boolean()),
   timeoutMs: Type.Optional(Type.Integer({ minimum: 1 })),
