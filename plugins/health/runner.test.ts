@@ -292,3 +292,35 @@ describe("metrics", () => {
     }
   })
 })
+
+describe("groups", () => {
+  test("only `live` checks decide /livez, `startup` checks /startupz, custom groups are Spring groups", async () => {
+    const grouped = definePlugin({
+      id: "grouped",
+      title: "Grouped",
+      checks: () => [
+        { name: "event-loop", groups: ["live"], check: () => ({ status: "fail", message: "stalled" }) },
+        { name: "warmup", groups: ["startup"], check: () => ({ status: "pass" }) },
+        { name: "nightly", groups: ["batch"], check: () => ({ status: "pass" }) },
+      ],
+    })
+    const app = await createTestApp({ plugins: [healthPlugin, grouped] })
+    try {
+      const live = await app.request("/livez")
+      expect(live.status).toBe(503)
+      expect(await live.text()).toBe(
+        "[+]ping ok\n[-]event-loop failed: reason withheld\nlivez check failed\n",
+      )
+      expect((await app.request("/livez/event-loop")).status).toBe(503)
+      expect((await app.request("/livez/database")).status).toBe(404)
+      expect(await (await app.request("/startupz?verbose")).text()).toBe(
+        "[+]ping ok\n[+]warmup ok\n[+]started ok\nstartupz check passed\n",
+      )
+      expect(await (await app.request("/readyz?verbose")).text()).not.toContain("event-loop")
+      expect((await (await app.request("/actuator/health/liveness")).json()).status).toBe("DOWN")
+      expect((await (await app.request("/actuator/health/batch")).json()).status).toBe("UP")
+    } finally {
+      await app.close()
+    }
+  })
+})
