@@ -64,4 +64,57 @@ CREATE INDEX records_records_level_ts ON records_records (level, ts);
 CREATE INDEX records_records_fts ON records_records USING GIN (message_tsv);
 `,
   },
+  {
+    // Per-minute counts by level for fast histograms, kept exact by triggers on insert and delete
+    // (retention and the size budget included). Minutes are floor(ts / 60 s), also for negative ts.
+    id: "records/002_minute_counts",
+    sqlite: `
+CREATE TABLE records_counts (
+  minute INTEGER NOT NULL,
+  level INTEGER NOT NULL,
+  n INTEGER NOT NULL,
+  PRIMARY KEY (minute, level)
+) WITHOUT ROWID;
+CREATE TRIGGER records_counts_ai AFTER INSERT ON records_records BEGIN
+  INSERT INTO records_counts (minute, level, n)
+  VALUES ((new.ts - (((new.ts % 60000000) + 60000000) % 60000000)) / 60000000, new.level, 1)
+  ON CONFLICT (minute, level) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER records_counts_ad AFTER DELETE ON records_records BEGIN
+  UPDATE records_counts SET n = n - 1
+  WHERE minute = (old.ts - (((old.ts % 60000000) + 60000000) % 60000000)) / 60000000 AND level = old.level;
+END;
+INSERT INTO records_counts (minute, level, n)
+SELECT (ts - (((ts % 60000000) + 60000000) % 60000000)) / 60000000, level, COUNT(*) FROM records_records GROUP BY 1, 2;
+`,
+    postgres: `
+CREATE TABLE records_counts (
+  minute BIGINT NOT NULL,
+  level INTEGER NOT NULL,
+  n BIGINT NOT NULL,
+  PRIMARY KEY (minute, level)
+);
+CREATE FUNCTION records_counts_insert() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO records_counts (minute, level, n)
+  SELECT (ts - (((ts % 60000000) + 60000000) % 60000000)) / 60000000, level, COUNT(*) FROM records_new GROUP BY 1, 2
+  ON CONFLICT (minute, level) DO UPDATE SET n = records_counts.n + EXCLUDED.n;
+  RETURN NULL;
+END $$;
+CREATE FUNCTION records_counts_delete() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  UPDATE records_counts c SET n = c.n - d.n
+  FROM (SELECT (ts - (((ts % 60000000) + 60000000) % 60000000)) / 60000000 AS minute, level, COUNT(*) AS n
+          FROM records_old GROUP BY 1, 2) d
+  WHERE c.minute = d.minute AND c.level = d.level;
+  RETURN NULL;
+END $$;
+CREATE TRIGGER records_counts_ai AFTER INSERT ON records_records
+  REFERENCING NEW TABLE AS records_new FOR EACH STATEMENT EXECUTE FUNCTION records_counts_insert();
+CREATE TRIGGER records_counts_ad AFTER DELETE ON records_records
+  REFERENCING OLD TABLE AS records_old FOR EACH STATEMENT EXECUTE FUNCTION records_counts_delete();
+INSERT INTO records_counts (minute, level, n)
+SELECT (ts - (((ts % 60000000) + 60000000) % 60000000)) / 60000000, level, COUNT(*) FROM records_records GROUP BY 1, 2;
+`,
+  },
 ]
