@@ -18,7 +18,7 @@ import {
   springOne,
   type Viewer,
 } from "./formats"
-import type { Entry } from "./runner"
+import { type Entry, worst } from "./runner"
 import type { Health } from "./service"
 
 const NO_STORE = "no-store"
@@ -262,7 +262,7 @@ const Overview = t.Object({
 
 const iso = (ms: number) => new Date(ms).toISOString()
 
-export function checkView(item: Item, v: Viewer) {
+function checkView(item: Item, v: Viewer) {
   const { spec, outcome: o } = item
   return {
     name: spec.name,
@@ -301,11 +301,7 @@ function nativeApi(h: Health) {
         const viewer = await h.viewer(request)
         const entries = runner.select({ group: query.group })
         const items = await h.items(entries)
-        const status = items.some((i) => i.outcome.status === "fail")
-          ? "fail"
-          : items.some((i) => i.outcome.status === "warn")
-            ? "warn"
-            : "pass"
+        const status = worst(items.map((i) => i.outcome.status))
         return {
           status,
           phase: runner.phase(),
