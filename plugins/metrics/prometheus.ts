@@ -122,6 +122,16 @@ export function createPromSide(opts: {
       this.set(opts.overrides())
     },
   })
+  new Counter({
+    name: "process_cpu_seconds_total",
+    help: "Total user and system CPU time spent in seconds.",
+    registers,
+    collect() {
+      const { user, system } = process.cpuUsage()
+      this.reset()
+      this.inc((user + system) / 1e6)
+    },
+  })
   new Gauge({
     name: "process_resident_memory_bytes",
     help: "Resident memory size in bytes.",

@@ -171,6 +171,7 @@ async function receiverThroughput(ctx: ScenarioContext): Promise<Record<string, 
     const out: Record<string, number> = { rss_before_mib: await rssMib() }
     for (const rate of OFFERED) {
       const before = await received()
+      const cpuBefore = await scrape(ctx.baseUrl, "process_cpu_seconds_total")
       const t0 = performance.now()
       const sent = await send(rate, Math.max(3, ctx.durationSeconds / OFFERED.length))
       await Bun.sleep(300) // what is still in the socket buffer gets processed
@@ -179,6 +180,9 @@ async function receiverThroughput(ctx: ScenarioContext): Promise<Record<string, 
       const k = `${rate / 1000}k`
       out[`offered_${k}_lines_per_s`] = Math.round(got / seconds)
       out[`offered_${k}_loss_pct`] = Number((100 * (1 - got / Math.max(1, sent))).toFixed(2))
+      // the server's own CPU per received line: what the receiver costs, whatever else runs on the box
+      const cpu = (await scrape(ctx.baseUrl, "process_cpu_seconds_total")) - cpuBefore
+      out[`offered_${k}_lines_per_cpu_s`] = Math.round(got / Math.max(cpu, 1e-6))
       out[`rss_after_${k}_mib`] = await rssMib()
     }
     return out
