@@ -307,12 +307,16 @@ async function measureStartup(cmd: string[], label: string, fromSource: boolean)
 // --- output -------------------------------------------------------------------------------------------------
 const fmtRps = (n: number) => Math.round(n).toLocaleString("en-US")
 const fmtMs = (n: number) => (n < 1 ? `${(n * 1000).toFixed(0)} µs` : `${n.toFixed(2)} ms`)
-const COLS = [34, 12, 10, 10, 7, 16]
+const COLS = [44, 10, 10, 10, 6, 12]
 
+/** One table row; a name too long for its column goes on a line of its own above the numbers. */
 function row(cells: string[]) {
-  return cells
+  const [name = "", ...rest] = cells
+  const line = [name.length > (COLS[0] as number) ? "" : name, ...rest]
     .map((c, i) => (i === 0 || i >= 5 ? c.padEnd(COLS[i] ?? 0) : c.padStart(COLS[i] ?? 0)))
     .join("  ")
+    .trimEnd()
+  return name.length > (COLS[0] as number) ? `${name}\n${line}` : line
 }
 
 function targetText(t: BenchScenario["target"]): string {
@@ -334,20 +338,14 @@ function wrkNotes(r: ScenarioResult): string {
 function printRow(r: ScenarioResult) {
   const name = `${r.group}/${r.name}`
   if (r.error) return console.log(row([name, "error", "", "", "", "", r.error.split("\n")[0] ?? ""]))
-  if (r.custom)
-    return console.log(
-      row([
-        name,
-        "",
-        "",
-        "",
-        "",
-        targetText(r.target),
-        Object.entries(r.custom)
-          .map(([k, v]) => `${k}=${Number.isInteger(v) ? v : v.toFixed(2)}`)
-          .join(" "),
-      ]),
-    )
+  if (r.custom) {
+    // custom measurements name their own numbers: the name (and target), then the numbers indented
+    const target = targetText(r.target)
+    console.log(`${name}${target ? `  (target: ${target})` : ""}`)
+    const numbers = Object.entries(r.custom).map(([k, v]) => `${k}=${Number.isInteger(v) ? v : v.toFixed(2)}`)
+    for (let i = 0; i < numbers.length; i += 4) console.log(`    ${numbers.slice(i, i + 4).join("  ")}`)
+    return
+  }
   const w = r.wrk as WrkResult
   const notes = [wrkNotes(r), r.rssKiB ? `rss ${(r.rssKiB / 1024).toFixed(0)} MB` : ""]
   console.log(
