@@ -25,18 +25,37 @@ const SUPPORTED =
 
 // ---- JSON as Chronologer (Python's json.dumps) writes it -----------------------------------------
 
-/** json.dumps defaults: ", " and ": " separators, non-ASCII as \uXXXX (UTF-16 units). */
+const NON_ASCII = /[\u007f-\uffff]/g
+const escapeNonAscii = (c: string) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`
+
+/** A JSON string literal as json.dumps writes it: non-ASCII as \\uXXXX (UTF-16 units). */
+function pyJsonString(s: string): string {
+  const j = JSON.stringify(s)
+  // the common all-ASCII case needs no second pass
+  for (let i = 0; i < j.length; i++) if (j.charCodeAt(i) > 0x7e) return j.replace(NON_ASCII, escapeNonAscii)
+  return j
+}
+
+/** json.dumps defaults: ", " and ": " separators, non-ASCII as \\uXXXX (UTF-16 units). */
 export function pyJson(value: unknown): string {
-  return JSON.stringify(value, null, 1)
-    .replace(/\n\s*/g, (m, offset: number, all: string) => {
-      const next = all[offset + m.length]
-      const prev = all[offset - 1]
-      if (next === "]" || next === "}" || prev === "[" || prev === "{") return ""
-      return " "
-    })
-    .replace(/[\u007f-\uffff]/g, (c) =>
-      c === "\u007f" ? c : `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
-    )
+  if (value === null || value === undefined) return "null"
+  switch (typeof value) {
+    case "string":
+      return pyJsonString(value)
+    case "number":
+      return Number.isFinite(value) ? String(value) : "null"
+    case "boolean":
+      return value ? "true" : "false"
+    case "object": {
+      if (Array.isArray(value)) return `[${value.map(pyJson).join(", ")}]`
+      const parts: string[] = []
+      for (const [k, v] of Object.entries(value as Record<string, unknown>))
+        if (v !== undefined) parts.push(`${pyJsonString(k)}: ${pyJson(v)}`)
+      return `{${parts.join(", ")}}`
+    }
+    default:
+      return "null"
+  }
 }
 
 /** Python str(datetime) of a UTC instant: `2026-11-22 10:39:19.566877+00:00`, no fraction when zero. */

@@ -27,8 +27,23 @@ export function mediaType(request: Request): string {
 /** A form body or query string (HTTPHandler: `urlencode(record.__dict__)`) → a typed record dict. */
 export function formFields(text: string): Record<string, unknown> {
   const fields: Record<string, string> = {}
-  for (const [k, v] of new URLSearchParams(text)) fields[k] = v
+  for (const pair of text.split("&")) {
+    if (pair === "") continue
+    const eq = pair.indexOf("=")
+    fields[formDecode(eq < 0 ? pair : pair.slice(0, eq))] = eq < 0 ? "" : formDecode(pair.slice(eq + 1))
+  }
   return restoreTypes(fields)
+}
+
+/** `+` → space, UTF-8 percent-decoding; malformed escapes decoded leniently as URLSearchParams does. */
+function formDecode(s: string): string {
+  if (!s.includes("%") && !s.includes("+")) return s
+  const spaced = s.replaceAll("+", " ")
+  try {
+    return decodeURIComponent(spaced)
+  } catch {
+    return new URLSearchParams(`x=${s}`).get("x") ?? spaced
+  }
 }
 
 export function normaliseOne(ctx: RecordsContext, input: unknown, raw: boolean): NormalisedRecord {

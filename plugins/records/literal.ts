@@ -11,13 +11,24 @@
 export type PyValue = null | boolean | number | string | PyValue[] | { [key: string]: PyValue }
 
 class NotLiteral extends Error {}
+// one instance: failing is the common case for text values, and capturing a stack each time is costly
+const NOT_LITERAL = new NotLiteral()
 
 const fail = (): never => {
-  throw new NotLiteral()
+  throw NOT_LITERAL
 }
+
+const PLAIN_INT = /^-?(?:0|[1-9]\d{0,14})$/
+const PLAIN_FLOAT = /^-?\d+\.\d+$/
+const CONSTANTS: Record<string, PyValue> = { None: null, True: true, False: false }
 
 /** The restored value, or undefined when `text` is not a Python literal. */
 export function parsePythonLiteral(text: string): PyValue | undefined {
+  // fast paths for what most LogRecord attributes look like: small ints, floats, None/True/False
+  if (PLAIN_INT.test(text) || PLAIN_FLOAT.test(text)) return Number(text)
+  if (Object.hasOwn(CONSTANTS, text)) return CONSTANTS[text]
+  // a bare word (not a string prefix, set() or a constant) is never a literal: skip the parser
+  if (/^[A-Za-z_][A-Za-z0-9_.]*$/.test(text) && text !== "set") return undefined
   try {
     const p = new Parser(text)
     p.skipSpace()
@@ -71,7 +82,12 @@ class Parser {
   }
 
   skipSpace() {
-    while (this.i < this.s.length && /[ \t\n\r\f]/.test(this.s[this.i])) this.i++
+    for (;;) {
+      const c = this.s.charCodeAt(this.i)
+      // space, \t, \n, \f, \r
+      if (c === 32 || c === 9 || c === 10 || c === 12 || c === 13) this.i++
+      else return
+    }
   }
 
   private eat(c: string): boolean {
