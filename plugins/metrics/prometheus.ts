@@ -188,6 +188,8 @@ export function createPromSide(opts: {
 
   // received series, re-exported like statsd_exporter (timers as summaries in seconds)
   const families = new Map<string, { type: "counter" | "gauge" | "summary"; metric: Metric }>()
+  /** Received series by exported name, as of the scrape in progress (families read it). */
+  let current = new Map<string, { type: "counter" | "gauge" | "summary"; list: Series[] }>()
   function syncReceived() {
     const live = new Map<string, { type: "counter" | "gauge" | "summary"; list: Series[] }>()
     for (const s of opts.received.all()) {
@@ -198,6 +200,7 @@ export function createPromSide(opts: {
       if (!f) live.set(name, { type, list: [s] })
       else if (f.type === type) f.list.push(s)
     }
+    current = live
     for (const [name, f] of families)
       if (!live.has(name) || live.get(name)?.type !== f.type) {
         registry.removeSingleMetric(name)
@@ -206,12 +209,7 @@ export function createPromSide(opts: {
     for (const [name, f] of live) {
       if (families.has(name)) continue
       if (registry.getSingleMetric(name)) continue // an own metric has this name: own wins
-      const metric = receivedFamily(name, f.type, () => {
-        const cur: Series[] = []
-        for (const s of opts.received.all())
-          if (s.origin === "received" && promName(s.name) === name) cur.push(s)
-        return cur
-      })
+      const metric = receivedFamily(name, f.type, () => current.get(name)?.list ?? [])
       registry.registerMetric(metric)
       families.set(name, { type: f.type, metric })
     }
