@@ -165,7 +165,8 @@ export function createPromSide(opts: {
       const labelNames = Object.keys(tags ?? {})
         .map(promLabel)
         .sort()
-      const help = `ctx.metrics.${kind === "c" ? "increment" : kind === "g" ? "gauge" : "timer"}("${name}")`
+      // no quotes: a raw `"` is not allowed in an OpenMetrics HELP text
+      const help = `ctx.metrics.${kind === "c" ? "increment" : kind === "g" ? "gauge" : "timer"} ${name.replace(/["\\\n]/g, "_")}`
       try {
         const metric =
           kind === "c"
