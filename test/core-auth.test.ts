@@ -44,8 +44,8 @@ describe("default anonymous access (read, ingest)", () => {
   let app: TestApp
   beforeAll(async () => {
     app = await createTestApp({ plugins: [samplePlugin], env: { LOGBOOK_ADMIN_TOKEN: ADMIN } })
-  })
-  afterAll(() => app.close())
+  }, 30_000)
+  afterAll(() => app.close(), 30_000)
 
   test("anonymous may read and ingest, never admin", async () => {
     expect(
@@ -139,8 +139,8 @@ describe("sign-in page, session cookie, CSRF", () => {
     app = await createTestApp({ plugins: [samplePlugin], env: { LOGBOOK_ADMIN_TOKEN: ADMIN } })
     cookie = await signIn(app, await tokenFor(app, "alice", ["read", "ingest"]))
     csrf = await csrfOf(app, cookie)
-  })
-  afterAll(() => app.close())
+  }, 30_000)
+  afterAll(() => app.close(), 30_000)
 
   test("the sign-in form is served; a wrong token is refused with a message", async () => {
     const form = await (await app.request("/ui/signin")).text()

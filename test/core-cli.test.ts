@@ -13,10 +13,10 @@ let dir: string
 let cleanup: () => Promise<void>
 beforeAll(async () => {
   ;({ env, dir, cleanup } = await spawnEnv())
-})
+}, 30_000)
 afterAll(async () => {
   await cleanup()
-})
+}, 30_000)
 
 describe("configuration errors", () => {
   test("LOGBOOK_PORT=abc: exit 2, stderr names the variable and what is allowed", async () => {
@@ -97,10 +97,10 @@ describe("tokens through the CLI", () => {
     await create("ci", "ingest")
     await create("spare", "admin")
     server = await spawnServer({ ...env, LOGBOOK_ANONYMOUS: "" })
-  })
+  }, 30_000)
   afterAll(async () => {
     await server?.stop()
-  })
+  }, 30_000)
 
   test("bad input is refused with a message", async () => {
     const dup = await runLogbook(["token", "create", "--name", "ops", "--role", "read"], env)

@@ -14,11 +14,11 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "logbook-example-"))
   copyFileSync(join(import.meta.dir, "core-example-dropin.ts"), join(dir, "deploys.ts"))
   app = await createTestApp({ dropIns: true, env: { LOGBOOK_PLUGINS_DIR: dir } })
-})
+}, 30_000)
 afterAll(async () => {
   await app.close()
   rmSync(dir, { recursive: true, force: true })
-})
+}, 30_000)
 
 test("the README drop-in example works as written", async () => {
   expect(app.host.infos.find((p) => p.id === "deploys")).toMatchObject({

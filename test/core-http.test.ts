@@ -20,10 +20,10 @@ beforeAll(async () => {
     },
   })
   base = await app.listen()
-})
+}, 30_000)
 afterAll(async () => {
   await app.close()
-})
+}, 30_000)
 
 type ErrorBody = { error: { code: string; message: string; details?: unknown } }
 async function expectError(res: Response, status: number, code: string): Promise<ErrorBody> {
@@ -251,6 +251,15 @@ describe("on a real socket", () => {
     expect(await app.db.all("SELECT text FROM sample_notes WHERE text = 'chunked-ok'")).toEqual([
       { text: "chunked-ok" },
     ])
+  })
+
+  test("a short Host header still routes (Elysia reads the path from URL index 11)", async () => {
+    for (const host of ["x", "api"]) {
+      const out = await raw(
+        `GET /api/v1/sample/notes/999999 HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`,
+      )
+      expect(out).toContain('"message":"no note 999999"')
+    }
   })
 
   test("413 by Content-Length over the socket", async () => {

@@ -68,8 +68,8 @@ describe("OpenAPI with the core and a sample plugin", () => {
   beforeAll(async () => {
     app = await createTestApp({ plugins: [samplePlugin] })
     doc = await documentOf(app)
-  })
-  afterAll(() => app.close())
+  }, 30_000)
+  afterAll(() => app.close(), 30_000)
 
   test("valid OpenAPI 3.1", async () => {
     expect(doc.openapi).toStartWith("3.1")
@@ -118,8 +118,8 @@ describe("OpenAPI with ALL built-in plugins", () => {
     app = await createTestApp({ plugins: builtins.map((b) => b.plugin) })
     doc = await documentOf(app)
     for (const info of app.host.infos) if (info.status === "failed") failures.push(info as LoadFailure)
-  })
-  afterAll(() => app?.close())
+  }, 30_000)
+  afterAll(() => app?.close(), 30_000)
 
   test("every built-in plugin loads", () => {
     expect(failures.map((f) => `${f.id}: ${f.error?.split("\n")[0]}`)).toEqual([])

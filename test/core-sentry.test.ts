@@ -44,11 +44,11 @@ beforeAll(async () => {
   s = await spawnEnv()
   mkdirSync(s.env.LOGBOOK_PLUGINS_DIR, { recursive: true })
   writeFileSync(join(s.env.LOGBOOK_PLUGINS_DIR, "thrower.ts"), DROP_IN)
-})
+}, 30_000)
 afterAll(async () => {
   fake.stop(true)
   await s.cleanup()
-})
+}, 30_000)
 
 test("without SENTRY_DSN nothing is initialised", async () => {
   expect(

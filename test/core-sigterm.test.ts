@@ -29,10 +29,10 @@ beforeAll(async () => {
   s = await spawnEnv()
   mkdirSync(s.env.LOGBOOK_PLUGINS_DIR, { recursive: true })
   writeFileSync(join(s.env.LOGBOOK_PLUGINS_DIR, "burst.ts"), DROP_IN)
-})
+}, 30_000)
 afterAll(async () => {
   await s.cleanup()
-})
+}, 30_000)
 
 test("every acknowledged write survives SIGTERM mid-burst", async () => {
   const server = await spawnServer(s.env)

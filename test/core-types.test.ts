@@ -67,7 +67,7 @@ beforeAll(() => {
   writeFileSync(join(dir, "agree.ts"), AGREE)
   writeFileSync(join(dir, "drift.ts"), DRIFT)
 })
-afterAll(() => rmSync(dir, { recursive: true, force: true }))
+afterAll(() => rmSync(dir, { recursive: true, force: true }), 30_000)
 
 function tsc(files: string[]) {
   const tsconfig = join(dir, `tsconfig.${files.length}.json`)

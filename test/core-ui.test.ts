@@ -40,14 +40,14 @@ beforeAll(() => {
   writeFileSync(join(dir, "broken.ts"), BROKEN)
   writeFileSync(join(dir, "notes.txt"), "not a plugin")
 })
-afterAll(() => rmSync(dir, { recursive: true, force: true }))
+afterAll(() => rmSync(dir, { recursive: true, force: true }), 30_000)
 
 describe("home and navigation", () => {
   let app: TestApp
   beforeAll(async () => {
     app = await createTestApp({ plugins: [samplePlugin] })
-  })
-  afterAll(() => app.close())
+  }, 30_000)
+  afterAll(() => app.close(), 30_000)
 
   test("navigation comes from the plugins", async () => {
     const page = await (await app.request("/ui/sample")).text()
@@ -89,8 +89,8 @@ describe("plugins page", () => {
       dropIns: true,
       env: { LOGBOOK_PLUGINS_DIR: dir, LOGBOOK_ADMIN_TOKEN: "admin-ui" },
     })
-  })
-  afterAll(() => app.close())
+  }, 30_000)
+  afterAll(() => app.close(), 30_000)
 
   const row = (page: string, id: string) =>
     page.match(new RegExp(`<tr data-plugin="${id}">([\\s\\S]*?)</tr>`))?.[1] ?? ""

@@ -22,11 +22,11 @@ let drop: () => Promise<void>
 beforeAll(async () => {
   ;({ db, drop } = await testDatabase())
   await migrate(db, tokenMigrations)
-})
+}, 30_000)
 afterAll(async () => {
   await db.close()
   await drop()
-})
+}, 30_000)
 
 async function columnsOf(table: string): Promise<Array<{ name: string; notNull: boolean }>> {
   if (db.dialect === "sqlite") {

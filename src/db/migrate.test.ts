@@ -8,11 +8,11 @@ let drop: () => Promise<void>
 let url: string
 beforeAll(async () => {
   ;({ db, drop, url } = await testDatabase())
-})
+}, 30_000)
 afterAll(async () => {
   await db.close()
   await drop()
-})
+}, 30_000)
 
 const m = (id: string, table: string): Migration => ({
   id,

@@ -22,11 +22,11 @@ beforeAll(async () => {
     },
   ])
   db.observe((sql) => statements.push(sql))
-})
+}, 30_000)
 afterAll(async () => {
   await db.close()
   await drop()
-})
+}, 30_000)
 
 /** The same database, counting the transactions the writer opens. */
 const counted = (): Db => ({

@@ -352,7 +352,14 @@ export function createApp(host: Host): App {
 
   return {
     elysia: elysia as unknown as Elysia,
-    fetch(request) {
+    fetch(incoming) {
+      // Elysia 1.4 takes the path from index 11 of the URL on: a host shorter than 4 characters
+      // (`Host: api`) would lose the start of the path. Such requests get a longer host in their URL.
+      const slash = incoming.url.indexOf("/", incoming.url.indexOf("//") + 2)
+      const request =
+        slash >= 0 && slash < 11
+          ? new Request(incoming.url.replace(/^(\w+:\/\/)[^/]*/, "$1localhost"), incoming)
+          : incoming
       const requestId = requestIdOf(request.headers)
       return requestScope.run({ requestId }, () => handle(request, requestId))
     },

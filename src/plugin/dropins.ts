@@ -6,7 +6,7 @@
  */
 
 import { existsSync, readdirSync } from "node:fs"
-import { join, resolve } from "node:path"
+import { dirname, isAbsolute, join, resolve } from "node:path"
 import { plugin as bunPlugin } from "bun"
 import type { HealthCheck, LogbookPlugin } from "./contract"
 import { dropInApi } from "./dropin-api"
@@ -35,10 +35,25 @@ const isPlugin = (v: unknown): v is LogbookPlugin =>
 const isCheck = (v: unknown): v is HealthCheck =>
   typeof v === "object" && v !== null && (v as { kind?: string }).kind === "logbook.check"
 
+/**
+ * The drop-in directory: `dir` from the working directory; for the compiled binary, a relative `dir` that
+ * does not exist there is looked up next to the executable too (`/opt/logbook/plugins.d` for
+ * `/opt/logbook/logbook` started from anywhere).
+ */
+function dropInDir(dir: string): string | undefined {
+  const abs = resolve(dir)
+  if (existsSync(abs)) return abs
+  if (Bun.isStandaloneExecutable && !isAbsolute(dir)) {
+    const nextToBinary = resolve(dirname(process.execPath), dir)
+    if (existsSync(nextToBinary)) return nextToBinary
+  }
+  return undefined
+}
+
 export async function loadDropIns(dir: string): Promise<DropIns> {
   const out: DropIns = { plugins: [], checks: [], failures: [] }
-  const abs = resolve(dir)
-  if (!existsSync(abs)) return out
+  const abs = dropInDir(dir)
+  if (!abs) return out
   registerLogbookModule()
   const files = readdirSync(abs)
     .filter((f) => /\.(ts|js|mjs)$/.test(f) && !f.endsWith(".d.ts") && !f.startsWith("."))
