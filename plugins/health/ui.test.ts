@@ -48,12 +48,15 @@ describe.skipIf(!browserAvailable)("health page in a browser", () => {
     browser = await openBrowser()
     page = await browser.newPage()
     requests = watchRequests(page)
-    await page.goto(`${base}/ui/signin`)
+    await page.goto(`${base}/ui/signin`, { waitUntil: "networkidle" })
     await page.fill("#token", "adm-secret")
     await Promise.all([
       page.waitForURL((u) => !u.pathname.startsWith("/ui/signin")),
       page.click("button.primary"),
     ])
+    // every navigation waits for the network to settle: a response arriving for a request of a page
+    // already left (late favicon, widget load) sometimes trips playwright-core under Bun
+    await page.waitForLoadState("networkidle")
   }, 30_000)
   afterAll(async () => {
     await browser?.close()
@@ -61,7 +64,7 @@ describe.skipIf(!browserAvailable)("health page in a browser", () => {
   })
 
   test("every check is listed; Run now updates its row in place", async () => {
-    await page.goto(`${base}/ui/health`)
+    await page.goto(`${base}/ui/health`, { waitUntil: "networkidle" })
     const row = page.locator("#check-counter")
     await expect(row.locator(".badge").first().textContent()).resolves.toBe("pass")
     const before = (await row.locator("td").nth(2).textContent()) ?? ""
@@ -83,13 +86,13 @@ describe.skipIf(!browserAvailable)("health page in a browser", () => {
   })
 
   test("filter by group", async () => {
-    await page.goto(`${base}/ui/health?group=batch`)
+    await page.goto(`${base}/ui/health?group=batch`, { waitUntil: "networkidle" })
     expect(await page.locator("#health-checks tbody tr").count()).toBe(1)
     expect(await page.locator("#check-counter").count()).toBe(1)
   })
 
   test("the home widget shows the overall status and the failing check", async () => {
-    await page.goto(`${base}/`)
+    await page.goto(`${base}/`, { waitUntil: "networkidle" })
     await page.waitForSelector("#health-widget")
     expect(await page.locator("#health-widget").getAttribute("data-status")).toBe("fail")
     const items = await page.locator("#health-widget li").allTextContents()
