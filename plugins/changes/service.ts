@@ -57,6 +57,8 @@ export interface ChangeFilter {
   tags?: Array<[string, string]>
   /** Case-insensitive plain substring of the description (no wildcards). */
   text?: string
+  /** Only rows with a larger id (live views catching up). */
+  afterId?: number
 }
 
 export interface Cursor {
@@ -150,6 +152,10 @@ export function whereOf(db: Db, f: ChangeFilter, cursor?: Cursor): { sql: string
     )
     params.push(f.text)
   }
+  if (f.afterId !== undefined) {
+    parts.push("id > ?")
+    params.push(f.afterId)
+  }
   if (cursor) {
     parts.push("(ts < ? OR (ts = ? AND id < ?))")
     params.push(cursor.ts, cursor.ts, cursor.id)
@@ -179,6 +185,8 @@ export interface ChangeStore {
   generation(): number
   /** Called with the events committed by this process (live views). Returns an unsubscribe. */
   subscribe(fn: (events: ChangeEvent[]) => void): () => void
+  /** The highest id stored (0 when empty). */
+  maxId(): Promise<number>
   /** A cheap "is the database answering" probe for /healthcheck: does any row exist? */
   any(): Promise<boolean>
 }
@@ -264,6 +272,10 @@ export function createChangeStore(db: Db, writer: Writer): ChangeStore {
     subscribe(fn) {
       subscribers.add(fn)
       return () => subscribers.delete(fn)
+    },
+    async maxId() {
+      const r = await db.get<{ m: number | null }>(`SELECT max(id) AS m FROM ${TABLE}`)
+      return Number(r?.m ?? 0)
     },
     async any() {
       return (await db.get(`SELECT 1 AS one FROM ${TABLE} LIMIT 1`)) !== undefined

@@ -206,6 +206,19 @@ describe.skipIf(!browserAvailable)("in a browser", () => {
     }
     expect(seen).toBe(true)
     expect(await page.textContent("#changes-live")).toContain("arrived live")
+    // a row committed by another instance (straight into the shared database) arrives by the poll
+    await app.db.run(
+      "INSERT INTO changes_events (ts, criticality, category, description, source, tags) VALUES (?, 2, 'other', 'from another instance', 'api', ?)",
+      [T0, "{}"],
+    )
+    await page.waitForFunction(
+      () => document.querySelector("#changes-live")?.textContent?.includes("from another instance"),
+      undefined,
+      { timeout: 12_000 },
+    )
+    expect(
+      await page.locator("#changes-live tr", { hasText: "arrived live" }).count(),
+    ).toBeGreaterThanOrEqual(1)
 
     const box = await page.locator("#changes-timeline").boundingBox()
     if (!box) throw new Error("no timeline")
@@ -215,5 +228,5 @@ describe.skipIf(!browserAvailable)("in a browser", () => {
     expect(u.searchParams.get("window")).toMatch(/^\d+m$/)
     expect(await page.locator("#changes-live").count()).toBe(0) // a fixed window is not live
     await page.close()
-  }, 20_000)
+  }, 30_000)
 })

@@ -159,9 +159,14 @@ ${v.dashboard ? html`<input type="hidden" name="dashboard" value="1">` : ""}
     )
     .get(
       "/ui/changes/live",
-      ({ request }) => {
+      async ({ request }) => {
         const v = viewFromQuery(new URL(request.url).searchParams)
         const encoder = new TextEncoder()
+        // Rows come two ways: pushed at once for commits of this instance, and polled every few seconds
+        // (id > the highest seen) for commits of other instances sharing the database. `sent` keeps a row
+        // from showing twice when both ways deliver it.
+        let after = await store.maxId()
+        const sent = new Set<number>()
         let stop = () => {}
         const stream = new ReadableStream<Uint8Array>({
           start(controller) {
@@ -172,23 +177,44 @@ ${v.dashboard ? html`<input type="hidden" name="dashboard" value="1">` : ""}
                 stop()
               }
             }
-            const unsubscribe = store.subscribe((events) => {
-              // the filter is rebuilt per batch: its window start moves with the clock
-              const { filter } = filterOfView(v, ctx.now())
-              const rows = events.filter((e) => matches(filter, e)).reverse()
-              if (!rows.length) return
-              const data = html`${rows.map(eventRow)}`.value
+            const sendRows = (events: ChangeEvent[]) => {
+              const fresh = events.filter((e) => !sent.has(e.id))
+              if (!fresh.length) return
+              if (sent.size > 5000) sent.clear()
+              for (const e of fresh) {
+                sent.add(e.id)
+                after = Math.max(after, e.id)
+              }
+              const data = html`${fresh.map(eventRow)}`.value
               send(
                 `${data
                   .split("\n")
                   .map((l) => `data: ${l}`)
                   .join("\n")}\n\n`,
               )
+            }
+            const unsubscribe = store.subscribe((events) => {
+              // the filter is rebuilt per batch: its window start moves with the clock
+              const { filter } = filterOfView(v, ctx.now())
+              sendRows(events.filter((e) => matches(filter, e)).reverse())
             })
-            // below Bun.serve's default idle timeout (10 s), so an idle stream stays open
-            const ping = setInterval(() => send(": keep-alive\n\n"), 5_000)
+            let polling = false
+            // every 5 s: other instances' rows, and a keep-alive below Bun.serve's idle timeout (10 s)
+            const tick = setInterval(async () => {
+              send(": keep-alive\n\n")
+              if (polling) return
+              polling = true
+              try {
+                const { filter } = filterOfView(v, ctx.now())
+                sendRows(await store.list({ ...filter, afterId: after }, { limit: 100 }))
+              } catch {
+                // the next tick tries again
+              } finally {
+                polling = false
+              }
+            }, 5_000)
             stop = () => {
-              clearInterval(ping)
+              clearInterval(tick)
               unsubscribe()
             }
             request.signal.addEventListener("abort", () => {
