@@ -100,12 +100,8 @@ async function results(ctx: PluginContext, s: SearchState): Promise<Html> {
   try {
     ;[page, buckets] = await Promise.all([
       search(ctx.db, { query, from: us(s.from), to: us(s.to), levelMin: s.levelMin, limit: PAGE_SIZE }),
-      histogram(ctx.db, {
-        query: levelQuery(query, s.levelMin),
-        from: us(s.from),
-        to: us(s.to),
-        bucketSeconds,
-      }),
+      // the level selector applies to the histogram as well: it counts what the list shows
+      histogram(ctx.db, { query, levelMin: s.levelMin, from: us(s.from), to: us(s.to), bucketSeconds }),
     ])
   } catch (e) {
     const p = searchProblem(e)
@@ -135,12 +131,6 @@ async function results(ctx: PluginContext, s: SearchState): Promise<Html> {
 <table class="responsive records-list" id="records-list">${TABLE_HEAD}
 <tbody id="records-rows">${rowsOf(page.items)}${moreRow(s, page.nextCursor)}</tbody></table>
 ${page.items.length === 0 ? html`<p class="muted" id="records-empty">No records match in this window.</p>` : ""}`
-}
-
-/** The histogram counts what the list shows: the level selector applies to it as well. */
-function levelQuery(query: string, levelMin: number | undefined): string {
-  if (levelMin === undefined) return query
-  return query.trim() ? `(${query}) AND level>=${levelMin}` : `level>=${levelMin}`
 }
 
 /** Service buckets count per level name; the SVG stacks by level number. */
@@ -225,7 +215,7 @@ async function widget(ctx: PluginContext): Promise<Html> {
   const now = ctx.now()
   const from = now - 3_600_000
   const [buckets, top] = await Promise.all([
-    histogram(ctx.db, { query: "level>=warning", from: us(from), to: us(now), bucketSeconds: 300 }),
+    histogram(ctx.db, { levelMin: 30, from: us(from), to: us(now), bucketSeconds: 300 }),
     topErrorLoggers(ctx.db, { from: us(from), to: us(now), limit: 5 }),
   ])
   const values = buckets.map((b) => Object.values(b.counts).reduce((a, n) => a + n, 0))
