@@ -239,6 +239,17 @@ describe.skipIf(Boolean(built.skipped))("compiled binary", () => {
     server = undefined
   }, 30_000)
 
+  test("started from another directory, it loads the plugins.d next to itself", async () => {
+    expect(existsSync(join(work, "plugins.d"))).toBe(false)
+    const other = await startLogbook({ cmd: [binary, "serve"], cwd: work, env })
+    try {
+      const r = await fetch(`${other.baseUrl}/api/v1/hello-dropin`)
+      expect(r.status).toBe(200)
+    } finally {
+      expect(await other.stop()).toBe(0)
+    }
+  }, 30_000)
+
   test("LOGBOOK_STRICT_PLUGINS=1 makes the broken drop-in fatal", async () => {
     const proc = Bun.spawn([binary, "serve"], {
       cwd: home,
