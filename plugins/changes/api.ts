@@ -8,7 +8,15 @@ import { ApiError, errorSchema } from "../../src/http/errors"
 import type { PluginContext } from "../../src/plugin/contract"
 import { type ChangeBody, toNewChange } from "./input"
 import { filterFromParams } from "./query"
-import { type ChangeStore, decodeCursor, encodeCursor, LIMITS, type NewChange, TAG_KEY } from "./service"
+import {
+  type ChangeStore,
+  criticalityName,
+  decodeCursor,
+  encodeCursor,
+  LIMITS,
+  type NewChange,
+  TAG_KEY,
+} from "./service"
 
 const tags = ["changes"]
 const text = (max: number, description: string) => t.String({ maxLength: max, description })
@@ -71,10 +79,9 @@ const FilterQuery = {
   q: t.Optional(t.String({ maxLength: 200, description: "case-insensitive substring of the description" })),
 }
 
-const CRIT_NAMES = ["info", "notice", "warning", "error", "critical"]
-export const withName = <E extends { criticality: number | null }>(e: E) => ({
+const withName = <E extends { criticality: number | null }>(e: E) => ({
   ...e,
-  criticality_name: e.criticality === null ? "?" : (CRIT_NAMES[e.criticality - 1] ?? String(e.criticality)),
+  criticality_name: criticalityName(e.criticality),
 })
 
 function filterOrThrow(q: Parameters<typeof filterFromParams>[0], now: number, defaultWindow?: number) {

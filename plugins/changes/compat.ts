@@ -8,14 +8,13 @@
 import { Elysia } from "elysia"
 import type { PluginContext, Role } from "../../src/plugin/contract"
 import { createResponseCache } from "./cache"
-import { MS_THRESHOLD } from "./input"
+import { MAX_MS, MS_THRESHOLD } from "./input"
 import { isPyInt, pyFloat, pyInt, pyStr } from "./pyvalues"
 import { type ChangeFilter, type ChangeStore, LIMITS, type NewChange } from "./service"
 
 const JSON_TYPE = "application/json"
 const NOT_UNDERSTOOD = "The browser (or proxy) sent a request that this server could not understand."
 const MISSING_BODY = "Missing required parameter in the JSON body"
-const MAX_MS = 253_402_300_799_999
 
 const json = (status: number, body: unknown, headers: Record<string, string> = {}) =>
   new Response(`${JSON.stringify(body)}\n`, { status, headers: { "content-type": JSON_TYPE, ...headers } })

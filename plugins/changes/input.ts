@@ -19,7 +19,7 @@ export interface ChangeBody {
 
 /** Values below 10^11 are seconds (10^11 s is the year 5138); larger ones are milliseconds. */
 export const MS_THRESHOLD = 1e11
-const MAX_MS = 253_402_300_799_999 // 9999-12-31T23:59:59.999Z
+export const MAX_MS = 253_402_300_799_999 // 9999-12-31T23:59:59.999Z
 
 export function epochMs(v: number): number | undefined {
   if (!Number.isFinite(v)) return undefined
