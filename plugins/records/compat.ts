@@ -15,7 +15,15 @@ import { countRejected, formFields, mediaType, ndjsonRecords, normaliseOne } fro
 import { parseLevel } from "./levels"
 import { RecordError } from "./normalise"
 import { type Probe, SearchError } from "./query"
-import { accessPath, getRecord, ingest, prefixUpperBound, type RecordRow, toRecord } from "./service"
+import {
+  accessPath,
+  getRecord,
+  ingest,
+  prefixUpperBound,
+  type RecordRow,
+  slotCounts,
+  toRecord,
+} from "./service"
 import type { RecordsContext } from "./settings"
 import { groupSlots, isKnownZone, parseInstant, SLOT_SECONDS } from "./timeline"
 
@@ -151,6 +159,8 @@ async function allowed(
 interface Filter {
   where: string
   params: unknown[]
+  /** Only time and level filters (the timeline can then read the per-minute rollup). */
+  simple?: { after?: number; before?: number; level?: number }
   /** Index-driven conditions for the access-path choice of newest-first reads (service.accessPath). */
   probes: Probe[]
 }
@@ -169,6 +179,7 @@ function filterOf(db: Db, q: URLSearchParams): Filter {
   const clauses: string[] = []
   const params: unknown[] = []
   const probes: Probe[] = []
+  const simple: NonNullable<Filter["simple"]> = {}
   for (const [key, op] of [
     ["after", ">="],
     ["before", "<="],
@@ -180,6 +191,7 @@ function filterOf(db: Db, q: URLSearchParams): Filter {
       throw new FilterError(`time data '${v}' is not supported (use RFC 3339 or epoch seconds)`)
     clauses.push(`ts ${op} ?`)
     params.push(us)
+    simple[key] = us
   }
   const level = q.get("level")
   if (level) {
@@ -187,6 +199,7 @@ function filterOf(db: Db, q: URLSearchParams): Filter {
     if (n === undefined) throw new FilterError(`level '${level}' is not a number 0-255 or a level name`)
     clauses.push("level >= ?")
     params.push(n)
+    simple.level = n
     probes.push({ index: "level", sql: "SELECT id FROM records_records WHERE level >= ?", params: [n] })
   }
   const name = q.get("name")
@@ -216,7 +229,9 @@ function filterOf(db: Db, q: URLSearchParams): Filter {
       throw e
     }
   }
-  return { where: clauses.length ? `WHERE ${clauses.join(" AND ")}` : "", params, probes }
+  const where = clauses.length ? `WHERE ${clauses.join(" AND ")}` : ""
+  const onlyTimeAndLevel = !q.get("name")?.trim() && !q.get("query")
+  return { where, params, probes, ...(onlyTimeAndLevel ? { simple } : {}) }
 }
 
 // ---- routes --------------------------------------------------------------------------------------
@@ -318,20 +333,26 @@ export function compatRoutes(ctx: RecordsContext) {
       return headError(400, "ValueError", `group must be hour or day, not '${group}'`)
     const zone = q.get("timezone") || "UTC"
     if (!isKnownZone(zone)) return headError(400, "ValueError", `unknown time zone '${zone}'`)
-    const slot = SLOT_SECONDS * 1_000_000
-    // floor division that also holds for negative timestamps
-    const slotExpr =
-      db.dialect === "sqlite" ? "((ts - (((ts % ?) + ?) % ?)) / ?)" : "floor(ts::numeric / ?)::bigint"
-    const slotParams = db.dialect === "sqlite" ? [slot, slot, slot, slot] : [slot]
-    const rows = await db.all<{ slot: number; n: number }>(
-      `SELECT ${slotExpr} AS slot, COUNT(*) AS n FROM records_records ${f.where} GROUP BY 1 ORDER BY 1`,
-      [...slotParams, ...f.params],
-    )
-    const buckets = groupSlots(
-      rows.map((r) => ({ slot: Number(r.slot), count: Number(r.n) })),
-      group,
-      zone,
-    )
+    let slots: Array<{ slot: number; count: number }>
+    if (f.simple) {
+      const { after, before, level } = f.simple
+      slots = await slotCounts(db, {
+        from: after,
+        to: before === undefined ? undefined : before + 1, // before is inclusive
+        levelMin: level,
+        slotSeconds: SLOT_SECONDS,
+      })
+    } else {
+      const slot = SLOT_SECONDS * 1_000_000
+      // floor division that also holds for negative timestamps
+      const slotExpr = "((ts - (((ts % ?) + ?) % ?)) / ?)"
+      const rows = await db.all<{ slot: number; n: number }>(
+        `SELECT ${slotExpr} AS slot, COUNT(*) AS n FROM records_records ${f.where} GROUP BY 1 ORDER BY 1`,
+        [slot, slot, slot, slot, ...f.params],
+      )
+      slots = rows.map((r) => ({ slot: Number(r.slot), count: Number(r.n) }))
+    }
+    const buckets = groupSlots(slots, group, zone)
     return new Response(null, {
       status: 200,
       headers: {

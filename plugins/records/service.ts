@@ -293,6 +293,62 @@ export async function histogram(
   return buckets
 }
 
+/**
+ * Record counts per slot of `slotSeconds` (a multiple of 60; slot = floor(ts / slot)), ascending, only
+ * non-empty slots, for from ≤ ts < to and level ≥ levelMin: whole minutes from the rollup, the partial
+ * minutes at the ends from the records (Chronologer's HEAD timeline without name/query filters).
+ */
+export async function slotCounts(
+  db: Db,
+  opts: { from?: number; to?: number; levelMin?: number; slotSeconds: number },
+): Promise<Array<{ slot: number; count: number }>> {
+  const slotUs = opts.slotSeconds * 1_000_000
+  if (opts.slotSeconds % 60 !== 0) throw new Error("slotSeconds must be a multiple of 60")
+  const clauses = ["n > 0"]
+  const params: unknown[] = []
+  const edges: Array<[number, number]> = []
+  if (opts.from !== undefined) {
+    const m = Math.ceil(opts.from / MINUTE)
+    clauses.push("minute >= ?")
+    params.push(m)
+    if (opts.to === undefined || m * MINUTE < opts.to)
+      edges.push([opts.from, Math.min(m * MINUTE, opts.to ?? Infinity)])
+  }
+  if (opts.to !== undefined) {
+    const m = Math.floor(opts.to / MINUTE)
+    clauses.push("minute < ?")
+    params.push(m)
+    const start = Math.max(m * MINUTE, opts.from ?? -Infinity)
+    if (start < opts.to && !edges.some(([a, b]) => a === start && b === opts.to)) edges.push([start, opts.to])
+  }
+  if (opts.levelMin !== undefined) {
+    clauses.push("level >= ?")
+    params.push(opts.levelMin)
+  }
+  const counts = new Map<number, number>()
+  const add = (slot: number, n: number) => counts.set(slot, (counts.get(slot) ?? 0) + n)
+  const perMinute = opts.slotSeconds / 60
+  const minutes = await db.all<{ minute: number; n: number }>(
+    `SELECT minute, SUM(n) AS n FROM records_counts WHERE ${clauses.join(" AND ")} GROUP BY minute`,
+    params,
+  )
+  for (const m of minutes) add(Math.floor(Number(m.minute) / perMinute), Number(m.n))
+  for (const [a, b] of edges) {
+    if (b <= a) continue
+    const level = opts.levelMin === undefined ? "" : " AND level >= ?"
+    const row = await db.get<{ n: number }>(
+      `SELECT COUNT(*) AS n FROM ${RECORDS_TABLE} WHERE ts >= ? AND ts < ?${level}`,
+      [a, b, ...(opts.levelMin === undefined ? [] : [opts.levelMin])],
+    )
+    const n = Number(row?.n ?? 0)
+    if (n) add(Math.floor(a / slotUs), n)
+  }
+  return [...counts.entries()]
+    .filter(([, n]) => n > 0)
+    .sort((x, y) => x[0] - y[0])
+    .map(([slot, count]) => ({ slot, count }))
+}
+
 export async function getRecord(db: Db, id: number): Promise<RecordRow | undefined> {
   if (!Number.isSafeInteger(id) || id < 1) return undefined
   const row = await db.get<DbRow>(`SELECT ${SELECT_COLUMNS} FROM ${RECORDS_TABLE} WHERE id = ?`, [id])
