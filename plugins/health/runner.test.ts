@@ -324,3 +324,22 @@ describe("groups", () => {
     }
   })
 })
+
+describe("who may look", () => {
+  test("the health page needs the read role; the probe endpoints stay public", async () => {
+    const app = await createTestApp({ plugins: [healthPlugin], env: { LOGBOOK_ANONYMOUS: "" } })
+    try {
+      const page = await app.request("/ui/health")
+      expect(page.status).toBe(303)
+      expect(page.headers.get("location")).toStartWith("/ui/signin")
+      expect([401, 303]).toContain((await app.request("/ui/health/widget")).status)
+      expect((await app.request("/api/v1/health")).status).toBe(401)
+      expect((await app.request("/livez")).status).toBe(200)
+      const ietf = await app.request("/health")
+      expect(ietf.headers.get("content-type")).toBe("application/health+json")
+      expect(["pass", "warn", "fail"]).toContain((await ietf.json()).status)
+    } finally {
+      await app.close()
+    }
+  })
+})

@@ -51,6 +51,7 @@ function row(h: Health, item: Item, v: Viewer): Html {
 
 export function healthUi(h: Health) {
   const { runner, ctx } = h
+  const read = { beforeHandle: ctx.auth.need("read"), ...hide }
   return new Elysia({ name: "health.ui", strictPath: true })
     .get(
       "/ui/health",
@@ -85,7 +86,7 @@ ${items.map((i) => row(h, i, viewer))}
 ${items.length ? "" : html`<p class="muted">No check in this group.</p>`}`
         return ctx.ui.page(request, { title: "Health", body, active: "/ui/health" })
       },
-      { ...hide, query: t.Object({ group: t.Optional(t.String()) }) },
+      { ...read, query: t.Object({ group: t.Optional(t.String()) }) },
     )
     .post(
       "/ui/health/checks/:name/run",
@@ -115,6 +116,6 @@ ${
 <p class="small"><a href="/ui/health">All checks →</a></p>
 </div>`)
       },
-      hide,
+      read,
     )
 }
