@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
 import { createTestApp, type TestApp } from "../../test/support"
 import records from "./plugin"
-import { applyRetention } from "./retention"
+import { applyRetention, recordsBytes } from "./retention"
 import type { RecordsContext } from "./settings"
 
 let app: TestApp
@@ -265,6 +265,21 @@ describe("retention", () => {
     expect(await applyRetention(ctx, 3)).toBe(7)
     const left = await app.db.get<{ n: number }>("SELECT COUNT(*) AS n FROM records_records")
     expect(Number(left?.n)).toBe(40)
+    // size budget: half of the current size → about half of the rows go, the oldest first
+    const size = await recordsBytes(app.db)
+    const ids = async () =>
+      (await app.db.all<{ id: number }>("SELECT id FROM records_records ORDER BY ts, id")).map((r) =>
+        Number(r.id),
+      )
+    const all = await ids()
+    const budgetCtx = {
+      ...ctx,
+      settings: { retentionDays: 0, maxBytes: Math.floor(size / 2) },
+    } as RecordsContext
+    const gone = await applyRetention(budgetCtx, 4)
+    expect(gone).toBeGreaterThan(0)
+    expect(gone).toBeLessThan(40)
+    expect(await ids()).toEqual(all.slice(gone))
     if (app.db.dialect === "sqlite") {
       // the full-text index follows deletions
       const fts = await app.db.get<{ n: number }>(
