@@ -150,6 +150,8 @@ interface Group {
   scenarios: BenchScenario[]
 }
 
+const loadErrors: Array<{ file: string; error: string }> = []
+
 async function loadGroups(): Promise<Group[]> {
   const dir = join(import.meta.dir, "scenarios")
   const files = readdirSync(dir)
@@ -157,7 +159,15 @@ async function loadGroups(): Promise<Group[]> {
     .sort()
   const groups: Group[] = []
   for (const f of files) {
-    const mod = (await import(join(dir, f))) as { scenarios?: BenchScenario[] }
+    let mod: { scenarios?: BenchScenario[] }
+    try {
+      mod = await import(join(dir, f))
+    } catch (e) {
+      // one broken scenario file (a plugin mid-change) must not stop the others
+      loadErrors.push({ file: f, error: (e as Error).message })
+      console.error(`bench: scenarios/${f} did not load: ${(e as Error).message}`)
+      continue
+    }
     const list = (mod.scenarios ?? []).filter(
       (s) => !opts.only || `${basename(f, ".ts")}/${s.name}`.includes(opts.only),
     )
@@ -468,6 +478,7 @@ const report = {
   },
   baseline: baselines,
   results,
+  loadErrors,
   startup,
 }
 mkdirSync(join(ROOT, ".bench"), { recursive: true })
@@ -476,4 +487,4 @@ const out = join(ROOT, ".bench", `results-${stamp}.json`)
 writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`)
 writeFileSync(join(ROOT, ".bench", "latest.json"), `${JSON.stringify(report, null, 2)}\n`)
 console.log(`\nwrote ${out.slice(ROOT.length + 1)} and .bench/latest.json`)
-process.exit(results.some((r) => r.error) ? 1 : 0)
+process.exit(results.some((r) => r.error) || loadErrors.length ? 1 : 0)
