@@ -69,9 +69,11 @@ describe.skipIf(!browserAvailable)("metrics page in a browser", () => {
     const page = await browser.newPage()
     const requests = watchRequests(page)
     await page.goto(`${base}/ui/metrics`)
-    await page.fill('input[name="q"]', "shop.ord")
-    await page.click('#metrics-search button[type="submit"]')
+    // typing is enough: htmx swaps the results in and pushes the URL (no page load)
+    await page.locator('input[name="q"]').pressSequentially("shop.ord")
     await page.waitForURL(/q=shop\.ord/)
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe("metrics-q")
+    expect(await page.locator("#metrics-page").count()).toBe(1) // swapped, not nested
     const link = page.locator("#series-list a", { hasText: "shop.orders{env:prod}" })
     await link.click()
     await page.waitForSelector("svg.metrics-chart path.series-line")

@@ -84,9 +84,11 @@ export function uiRoutes(ctx: MetricsContext, svc: MetricsService) {
 <input type="hidden" name="pin" value="${on ? "0" : "1"}"><input type="hidden" name="back" value="${here}">
 <button type="submit" class="chip${on ? " on" : ""}">${on ? "Unpin" : "Pin"}</button></form>`
         }
-        const body: Html = html`<h1>Metrics</h1>
-<form method="get" action="/ui/metrics" class="row" id="metrics-search">
-<input type="search" name="q" value="${q}" placeholder="search metric names" aria-label="search metric names">
+        // htmx: typing or changing the window swaps the page's content in place and pushes the URL; the
+        // plain GET form is the same request without JavaScript
+        const body: Html = html`<div id="metrics-page"><h1>Metrics</h1>
+<form method="get" action="/ui/metrics" class="row" id="metrics-search" hx-get="/ui/metrics" hx-target="#metrics-page" hx-swap="outerHTML" hx-push-url="true" hx-trigger="submit, change, input changed delay:300ms">
+<input type="search" id="metrics-q" name="q" value="${q}" placeholder="search metric names" aria-label="search metric names" autocomplete="off">
 ${selected.map((s) => html`<input type="hidden" name="s" value="${s}">`)}
 <select name="w" aria-label="window">${Object.keys(WINDOWS).map(
           (k) => html`<option value="${k}"${k === w ? html` selected` : ""}>${k}</option>`,
@@ -115,7 +117,7 @@ ${
       )}</ul>`
     : html`<p class="muted">No series${q ? " match" : " yet"}.</p>`
 }
-</section>`
+</section></div>`
         return ctx.ui.page(request, { title: "Metrics", body, active: "/ui/metrics" })
       },
       {
