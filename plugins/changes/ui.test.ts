@@ -127,6 +127,7 @@ describe.skipIf(!browserAvailable)("in a browser", () => {
     await page.goto(`${base}/ui/changes?window=1h`)
     await page.waitForSelector("#changes-rows tr.change")
     expect((await rowIds(page)).length).toBe(4)
+    expect(await page.isVisible("[data-now]")).toBe(false) // the window already ends now
 
     await page.click('#changes-categories [data-category="deploy"]')
     await page.waitForURL(/category=deploy/)
@@ -227,6 +228,7 @@ describe.skipIf(!browserAvailable)("in a browser", () => {
     const u = new URL(page.url())
     expect(u.searchParams.get("window")).toMatch(/^\d+m$/)
     expect(await page.locator("#changes-live").count()).toBe(0) // a fixed window is not live
+    expect(await page.isVisible("[data-now]")).toBe(true)
     await page.close()
   }, 30_000)
 })
