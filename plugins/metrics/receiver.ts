@@ -3,7 +3,7 @@
  * store. Series are found through a raw-key cache (`type name|tags` exactly as sent) so a known series
  * costs one map lookup; the cache is dropped at every flush, when the store may have evicted series.
  */
-import type { Series, SeriesStore, SeriesType } from "./series"
+import type { Series, SeriesStore } from "./series"
 import { type ParseCounts, type ParsedMetric, parseDatagram } from "./statsd-parse"
 
 export interface Receiver {
@@ -20,7 +20,7 @@ export function createReceiver(store: SeriesStore, maxCache: number): Receiver {
     const raw = tags === "" ? `${type}${name}` : `${type}${name}|${tags}`
     let s = cache.get(raw)
     if (s === undefined) {
-      s = store.series("received", name, type as SeriesType, tags === "" ? [] : tags.split(","))
+      s = store.series("received", name, type, tags === "" ? [] : tags.split(","))
       if (cache.size < maxCache) cache.set(raw, s)
     }
     if (member !== undefined) store.addMember(s, member)
