@@ -319,14 +319,24 @@ export function compatRoutes(ctx: RecordsContext) {
       throw e
     }
     const group = q.get("group")
+    // only time and level filters: the per-minute rollup answers (partial minutes counted from the records)
+    const rollup = (s: NonNullable<Filter["simple"]>) =>
+      slotCounts(db, {
+        from: s.after,
+        to: s.before === undefined ? undefined : s.before + 1, // before is inclusive
+        levelMin: s.level,
+        slotSeconds: SLOT_SECONDS,
+      })
     if (!group) {
-      const row = await db.get<{ n: number }>(
-        `SELECT COUNT(*) AS n FROM records_records ${f.where}`,
-        f.params,
-      )
+      const n = f.simple
+        ? (await rollup(f.simple)).reduce((sum, slot) => sum + slot.count, 0)
+        : Number(
+            (await db.get<{ n: number }>(`SELECT COUNT(*) AS n FROM records_records ${f.where}`, f.params))
+              ?.n ?? 0,
+          )
       return new Response(null, {
         status: 200,
-        headers: { "x-record-count": String(Number(row?.n ?? 0)), "cache-control": "no-cache" },
+        headers: { "x-record-count": String(n), "cache-control": "no-cache" },
       })
     }
     if (group !== "hour" && group !== "day")
@@ -334,15 +344,8 @@ export function compatRoutes(ctx: RecordsContext) {
     const zone = q.get("timezone") || "UTC"
     if (!isKnownZone(zone)) return headError(400, "ValueError", `unknown time zone '${zone}'`)
     let slots: Array<{ slot: number; count: number }>
-    if (f.simple) {
-      const { after, before, level } = f.simple
-      slots = await slotCounts(db, {
-        from: after,
-        to: before === undefined ? undefined : before + 1, // before is inclusive
-        levelMin: level,
-        slotSeconds: SLOT_SECONDS,
-      })
-    } else {
+    if (f.simple) slots = await rollup(f.simple)
+    else {
       const slot = SLOT_SECONDS * 1_000_000
       // floor division that also holds for negative timestamps
       const slotExpr = "((ts - (((ts % ?) + ?) % ?)) / ?)"
