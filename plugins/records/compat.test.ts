@@ -188,6 +188,44 @@ describe("POST bodies", () => {
     expect(again).toEqual(created)
   })
 
+  test("the verbatim Python 3.12 body of python-httphandler.md §9 → Chronologer's §5 record (defects fixed)", async () => {
+    const body =
+      "name=app.jobs&msg=Hello+%25s+%23%25d&args=%28%27w%C3%B6rld%27%2C+42%29&levelname=INFO&levelno=20&pathname=%2Fsrv%2Fapp%2Fjobs.py&filename=jobs.py&module=jobs&exc_info=None&exc_text=None&stack_info=None&lineno=6&funcName=%3Cmodule%3E&created=1795343959.5668774&msecs=566.0&relativeCreated=11.433124542236328&thread=139688504195968&threadName=MainThread&processName=MainProcess&process=6074&taskName=None&user_id=7&tags=%5B%27a%27%2C+%27b%27%5D&flag=True"
+    const res = await post(body, "application/x-www-form-urlencoded", "", {
+      "Accept-Encoding": "identity",
+      Authorization: "Basic bG9nZ2VyOg==",
+    })
+    expect(res.status).toBe(201)
+    const text = await res.text()
+    expect(text).toStartWith(
+      '{"name": "app.jobs", "ts": "2026-11-22 10:39:19.566877+00:00", "level": 20, "message": "Hello w\\u00f6rld #42", "logrec": {',
+    )
+    const r = JSON.parse(text)
+    expect(r.logrec).toEqual({
+      data: { user_id: 7, tags: ["a", "b"], flag: true },
+      meta: {
+        msg: "Hello %s #%d",
+        args: ["wörld", 42],
+        pathname: "/srv/app/jobs.py",
+        filename: "jobs.py",
+        module: "jobs",
+        exc_info: null,
+        exc_text: null,
+        stack_info: null,
+        lineno: 6,
+        funcName: "<module>",
+        msecs: 566,
+        relativeCreated: 11.433124542236328,
+        thread: 139688504195968,
+        threadName: "MainThread",
+        processName: "MainProcess",
+        process: 6074,
+        taskName: null,
+      },
+    })
+    expect(text).toEndWith(`, "id": ${r.id}}`)
+  })
+
   test("JSON: one object, values as they are", async () => {
     const res = await post(
       JSON.stringify({
