@@ -578,3 +578,17 @@ describe("ingest authentication (§7 #13)", () => {
     expect(after).toBe(before)
   })
 })
+
+describe("/healthcheck when the database raises (§7 #18)", () => {
+  test("503 with the original's third body", async () => {
+    const app = await createTestApp({ plugins: [changes] })
+    try {
+      await app.db.exec("DROP TABLE changes_events")
+      const r = await app.request("/healthcheck")
+      expect(r.status).toBe(503)
+      expect(await r.text()).toStartWith("1 FAIL: Some exception occured:\n ")
+    } finally {
+      await app.close()
+    }
+  })
+})
