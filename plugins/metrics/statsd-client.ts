@@ -7,6 +7,7 @@
  */
 export const MAX_DATAGRAM = 1432
 const FLUSH_MS = 10
+const RETRY_MS = 30_000
 /** Lines kept while the socket is still opening (or refusing); beyond that they are dropped. */
 const MAX_PENDING_DATAGRAMS = 64
 
@@ -38,18 +39,26 @@ export function createStatsdClient(
         },
       },
     })
-  openSocket().then(
-    (s) => {
-      if (closed) return s.close()
-      s.unref()
-      socket = s
-      schedule()
-    },
-    (e) => {
-      stats.errors++
-      onError(e)
-    },
-  )
+  /** Opens the socket; a failure (e.g. the name does not resolve yet) is counted and retried later. */
+  function open() {
+    // through a promise: Bun throws a failed DNS lookup synchronously
+    Promise.resolve()
+      .then(openSocket)
+      .then(
+        (s) => {
+          if (closed) return s.close()
+          s.unref()
+          socket = s
+          schedule()
+        },
+        (e) => {
+          stats.errors++
+          onError(e)
+          if (!closed) setTimeout(open, RETRY_MS).unref()
+        },
+      )
+  }
+  open()
 
   function seal() {
     if (current === "") return
