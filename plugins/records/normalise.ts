@@ -150,6 +150,18 @@ function buildMessage(input: Record<string, unknown>): string {
   }
 }
 
+/** JSON text of each logrec checked here, reused when it is stored (one stringify per record). */
+const jsonCache = new WeakMap<Logrec, string>()
+
+export function logrecJson(logrec: Logrec): string {
+  let json = jsonCache.get(logrec)
+  if (json === undefined) {
+    json = JSON.stringify(logrec)
+    jsonCache.set(logrec, json)
+  }
+  return json
+}
+
 function checkSize(message: string, logrec: Logrec, name: string, limits: Limits) {
   const messageBytes = Buffer.byteLength(message)
   if (messageBytes > limits.maxMessageBytes)
@@ -157,7 +169,7 @@ function checkSize(message: string, logrec: Logrec, name: string, limits: Limits
       413,
       `the message is ${messageBytes} bytes; the limit is ${limits.maxMessageBytes} (LOGBOOK_RECORDS_MAX_MESSAGE_BYTES)`,
     )
-  const json = JSON.stringify(logrec)
+  const json = logrecJson(logrec)
   // PostgreSQL text and jsonb cannot hold U+0000; refused on both dialects so they store the same
   if (message.includes("\0") || name.includes("\0") || json.includes("\\u0000"))
     throw new RecordError(400, "NUL characters (U+0000) are not supported in records")

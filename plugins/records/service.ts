@@ -13,6 +13,7 @@
 import type { Db } from "../../src/db/database"
 import type { PluginContext } from "../../src/plugin/contract"
 import { levelName } from "./levels"
+import { logrecJson } from "./normalise"
 import { compileQuery, type Probe, SearchError } from "./query"
 import { RECORD_COLUMNS, RECORDS_TABLE } from "./schema"
 
@@ -114,7 +115,7 @@ export async function ingest(
 ): Promise<number[]> {
   if (records.length === 0) return []
   // JSON text on both dialects: TEXT on SQLite, parsed into jsonb by PostgreSQL
-  const rows = records.map((r) => [r.ts, r.level, r.name, r.message, JSON.stringify(r.logrec)])
+  const rows = records.map((r) => [r.ts, r.level, r.name, r.message, logrecJson(r.logrec)])
   const ids = (
     await ctx.writer.insert({ table: RECORDS_TABLE, columns: RECORD_COLUMNS, rows, returning: "id" })
   ).map(Number)
