@@ -49,9 +49,11 @@ export function uiRoutes(ctx: PluginContext, store: ChangeStore, opts: { readCac
     const q = queryOf(v)
     return html`<div id="changes-results" ${v.dashboard ? html`hx-get="/ui/changes?${q}" hx-trigger="every 10s" hx-target="this" hx-swap="outerHTML"` : ""}>
 <div class="row chips" id="changes-categories" aria-label="categories (click toggles, shift/alt-click shows only that one)">
-${chips.map(
-  (c) =>
-    html`<button type="button" class="chip ${selected.has(c.name) ? "on" : ""}" data-category="${c.name}" aria-pressed="${selected.has(c.name) ? "true" : "false"}">${c.name || "(none)"} <span class="badge">${c.count}</span></button>`,
+${chips.map((c) =>
+  // events without a category (old clients may send null) can be counted but not selected
+  c.name === ""
+    ? html`<span class="chip muted" title="events without a category">(none) <span class="badge">${c.count}</span></span>`
+    : html`<button type="button" class="chip ${selected.has(c.name) ? "on" : ""}" data-category="${c.name}" aria-pressed="${selected.has(c.name) ? "true" : "false"}">${c.name} <span class="badge">${c.count}</span></button>`,
 )}
 ${selected.size ? html`<button type="button" class="chip" data-category-all>show all</button>` : ""}
 </div>
