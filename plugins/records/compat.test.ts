@@ -547,6 +547,14 @@ describe("authentication", () => {
       })
       expect(wrong.status).toBe(403)
       expect((await locked.request("/api/v1/record", { method: "HEAD" })).status).toBe(403)
+      for (const authorization of ["Digest abc", "Basic !!!", `Basic ${btoa("no-colon")}`]) {
+        const bad = await locked.request("/api/v1/record", {
+          method: "POST",
+          body,
+          headers: { ...type, authorization },
+        })
+        expect(bad.status).toBe(400)
+      }
       const n = await locked.db.get<{ n: number }>("SELECT COUNT(*) AS n FROM records_records")
       expect(Number(n?.n)).toBe(1)
     } finally {

@@ -144,11 +144,16 @@ async function allowed(
   role: Role,
 ): Promise<"ok" | "forbidden" | "malformed"> {
   const authz = request.headers.get("authorization")
-  if (authz && /^basic\s/i.test(authz) && ctx.settings.basicUsers.length) {
-    const value = authz.replace(/^basic\s+/i, "").trim()
-    if (!/^[A-Za-z0-9+/]*={0,2}$/.test(value)) return "malformed"
-    const decoded = Buffer.from(value, "base64").toString("utf8")
-    if (ctx.settings.basicUsers.includes(decoded) && (role === "read" || role === "ingest")) return "ok"
+  if (authz) {
+    // Chronologer: a bad scheme or bad base64 is a 400
+    const m = /^(basic|bearer)\s+(\S+)\s*$/i.exec(authz)
+    if (!m) return "malformed"
+    if (m[1].toLowerCase() === "basic") {
+      if (!/^[A-Za-z0-9+/]+={0,2}$/.test(m[2])) return "malformed"
+      const decoded = Buffer.from(m[2], "base64").toString("utf8")
+      if (!decoded.includes(":")) return "malformed"
+      if (ctx.settings.basicUsers.includes(decoded) && (role === "read" || role === "ingest")) return "ok"
+    }
   }
   const principal = await ctx.auth.principal(request)
   return principal.roles.has(role) ? "ok" : "forbidden"
