@@ -9,12 +9,15 @@
  * Prints a table and writes `.bench/results-<timestamp>.json` and `.bench/latest.json`.
  *
  *   bun run bench [--only <substring>] [--duration <s>] [--quick] [--connections <n>] [--binary] [--build]
- *                 [--no-startup]
+ *                 [--no-startup] [--postgres postgres://postgres@127.0.0.1:5432/test]
+ *
+ * `--postgres <url>` runs every group on its own fresh schema of that PostgreSQL (LOGBOOK_DATABASE_URL).
  */
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs"
 import { cpus, tmpdir } from "node:os"
 import { basename, join, resolve } from "node:path"
 import { parseArgs } from "node:util"
+import { openPostgres } from "../../src/db/database"
 import { type Running, rssKiB, startLogbook } from "./process"
 import type { BenchScenario, ScenarioContext } from "./scenario"
 import { runWrk, type WrkResult, wrkAvailable } from "./wrk"
@@ -34,6 +37,7 @@ const { values: opts } = parseArgs({
     binary: { type: "boolean", default: false },
     build: { type: "boolean", default: false },
     "no-startup": { type: "boolean", default: false },
+    postgres: { type: "string" },
   },
 })
 const duration = opts.quick ? 3 : Number(opts.duration)
@@ -191,12 +195,32 @@ function logbookCommand(): string[] {
   return opts.binary ? [BINARY, "serve"] : [process.execPath, join(ROOT, "src/main.ts"), "serve"]
 }
 
+let schemaSeq = 0
+
+/** With `--postgres <url>`: a fresh schema for one group, and how to drop it. */
+async function postgresSchema(url: string): Promise<{ url: string; drop(): Promise<void> }> {
+  const schema = `bench_${process.pid}_${Date.now().toString(36)}_${schemaSeq++}`
+  const admin = openPostgres(url, { max: 1 })
+  await admin.exec(`CREATE SCHEMA ${schema}`)
+  await admin.close()
+  return {
+    url: `${url}${url.includes("?") ? "&" : "?"}options=${encodeURIComponent(`-c search_path=${schema}`)}`,
+    async drop() {
+      const a = openPostgres(url, { max: 1 })
+      await a.exec(`DROP SCHEMA ${schema} CASCADE`)
+      await a.close()
+    },
+  }
+}
+
 async function runGroup(group: Group): Promise<ScenarioResult[]> {
   const dataDir = mkdtempSync(join(tmpdir(), `logbook-bench-${group.name}-`))
+  const pg = opts.postgres ? await postgresSchema(opts.postgres) : undefined
   const env: Record<string, string> = {
     ...baseEnv(),
     LOGBOOK_DATA_DIR: join(dataDir, "data"),
     LOGBOOK_PLUGINS_DIR: join(dataDir, "plugins.d"),
+    ...(pg ? { LOGBOOK_DATABASE_URL: pg.url } : {}),
     ...group.env,
   }
   const results: ScenarioResult[] = []
@@ -272,6 +296,7 @@ async function runGroup(group: Group): Promise<ScenarioResult[]> {
     const code = await server?.stop().catch((e: Error) => e.message)
     if (code !== undefined && code !== 0) console.warn(`  (${group.name}: Logbook exited ${code} on SIGTERM)`)
     rmSync(dataDir, { recursive: true, force: true })
+    await pg?.drop().catch((e: Error) => console.warn(`  (could not drop the bench schema: ${e.message})`))
   }
   return results
 }
@@ -381,7 +406,7 @@ if (opts.binary && !statSync(BINARY, { throwIfNoEntry: false }))
 
 const groups = await loadGroups()
 console.log(
-  `bench: ${groups.reduce((n, g) => n + g.scenarios.length, 0)} scenarios in ${groups.length} groups, ${duration} s each, wrk -t2 -c${connections}, Logbook from ${opts.binary ? "dist/logbook" : "source"}; ${cpus().length} CPUs, Bun ${Bun.version}`,
+  `bench: ${groups.reduce((n, g) => n + g.scenarios.length, 0)} scenarios in ${groups.length} groups, ${duration} s each, wrk -t2 -c${connections}, Logbook from ${opts.binary ? "dist/logbook" : "source"} on ${opts.postgres ? "PostgreSQL" : "SQLite"}; ${cpus().length} CPUs, Bun ${Bun.version}`,
 )
 console.log(row(["scenario", "req/s", "p50", "p99", "ratio", "target", "notes"]))
 
