@@ -500,6 +500,7 @@ const report = {
     threads: 2,
     binary: opts.binary,
     only: opts.only ?? null,
+    database: opts.postgres ? "postgres" : "sqlite",
   },
   baseline: baselines,
   results,
