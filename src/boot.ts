@@ -32,11 +32,25 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
 }
 
 /**
+ * The virtual module listing the built-in plugins: bundled into the binary by scripts/build.ts, registered
+ * by the bunfig.toml preload for `bun run`/`bun test` — and registered here when Logbook is started from
+ * another directory (`bun /path/to/src/main.ts`), where that bunfig.toml is not read.
+ */
+async function builtinList() {
+  try {
+    return (await import("logbook:builtin-plugins")).default
+  } catch {
+    await import("./plugin/builtin-preload")
+    return (await import("logbook:builtin-plugins")).default
+  }
+}
+
+/**
  * Imports every built-in plugin (discovered at build/preload time); a plugin whose import fails is
  * added to `failures` (shown as failed, or fatal with LOGBOOK_STRICT_PLUGINS=1) instead of throwing.
  */
 export async function loadBuiltins(failures: LoadFailure[] = []): Promise<PluginSource[]> {
-  const { default: builtins } = await import("logbook:builtin-plugins")
+  const builtins = await builtinList()
   const out: PluginSource[] = []
   for (const b of builtins) {
     try {

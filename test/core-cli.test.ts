@@ -187,6 +187,12 @@ describe("other commands", () => {
     expect(r.stdout).toContain("| `LOGBOOK_ANONYMOUS` | `read,ingest` |")
   })
 
+  test("built-in plugins are found when started from another directory (no bunfig.toml there)", async () => {
+    const r = await runLogbook(["settings"], env, 20_000, dir)
+    expect(r.code).toBe(0)
+    expect(r.stdout).toContain("### Plugin")
+  })
+
   test("migrate is idempotent", async () => {
     const a = await runLogbook(["migrate"], env)
     expect(a.code).toBe(0)

@@ -20,8 +20,10 @@ export async function runLogbook(
   args: string[],
   env: Record<string, string>,
   timeoutMs = 20_000,
+  cwd?: string,
 ): Promise<Run> {
   const proc = Bun.spawn(["bun", MAIN, ...args], {
+    cwd,
     env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", ...env },
     stdout: "pipe",
     stderr: "pipe",
