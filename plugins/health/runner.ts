@@ -147,7 +147,7 @@ export interface Runner {
   generation(): number
   phase(): Phase
   /** Observers of every fresh outcome (state tracking, UI). */
-  onOutcome(listener: (outcome: Outcome, spec: CheckSpec) => void): void
+  onOutcome(listener: (outcome: Outcome, spec: CheckSpec) => void): () => void
   start(): void
   stop(): void
 }
@@ -294,7 +294,13 @@ export function createRunner(opts: {
     probe: (entries) => Promise.all(entries.map((e) => once(e.spec))),
     generation: () => gen,
     phase: () => phase,
-    onOutcome: (l) => void listeners.push(l),
+    onOutcome(l) {
+      listeners.push(l)
+      return () => {
+        const i = listeners.indexOf(l)
+        if (i >= 0) listeners.splice(i, 1)
+      }
+    },
     start() {
       phase = "running"
       gen++

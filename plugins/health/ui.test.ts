@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
 import type { Browser, Page } from "playwright-core"
 import { definePlugin } from "../../src/plugin/contract"
-import { browserAvailable, externalRequests, openBrowser, watchRequests } from "../../test/browser"
+import { browserAvailable, externalRequests, openBrowser } from "../../test/browser"
 import { createTestApp, type TestApp } from "../../test/support"
 import healthPlugin from "./plugin"
 import { sparkline } from "./ui"
@@ -37,7 +37,24 @@ describe.skipIf(!browserAvailable)("health page in a browser", () => {
   let base: string
   let browser: Browser
   let page: Page
-  let requests: string[]
+
+  /**
+   * Navigates the one page. Leaving a page while a request is in flight (late favicon, widget load, the
+   * live stream) sometimes trips playwright-core under Bun ("Cannot find parent object request@…"), so
+   * the live stream is stopped (window.stop() aborts the document's fetches) and seen to end first.
+   */
+  const open = async (path: string, ready: (p: Page) => Promise<unknown>) => {
+    if (await page.locator("#health-live").count())
+      await Promise.all([
+        page.waitForEvent("requestfailed", (r) => r.url().includes("/ui/health/stream")),
+        page.evaluate(() => window.stop()),
+      ])
+    await Promise.all([ready(page), page.goto(`${base}${path}`)])
+    return page
+  }
+  /** A health page, once its live stream is connected (it never goes network-idle). */
+  const openHealth = (path: string) =>
+    open(path, (p) => p.waitForResponse((r) => r.url().includes("/ui/health/stream")))
 
   beforeAll(async () => {
     app = await createTestApp({
@@ -47,24 +64,22 @@ describe.skipIf(!browserAvailable)("health page in a browser", () => {
     base = await app.listen()
     browser = await openBrowser()
     page = await browser.newPage()
-    requests = watchRequests(page)
-    await page.goto(`${base}/ui/signin`, { waitUntil: "networkidle" })
-    await page.fill("#token", "adm-secret")
+    const signin = await open("/ui/signin", (p) => p.waitForLoadState("load"))
+    await signin.fill("#token", "adm-secret")
     await Promise.all([
-      page.waitForURL((u) => !u.pathname.startsWith("/ui/signin")),
-      page.click("button.primary"),
+      signin.waitForURL((u) => !u.pathname.startsWith("/ui/signin")),
+      signin.click("button.primary"),
     ])
-    // every navigation waits for the network to settle: a response arriving for a request of a page
-    // already left (late favicon, widget load) sometimes trips playwright-core under Bun
-    await page.waitForLoadState("networkidle")
+    await signin.waitForLoadState("networkidle")
   }, 30_000)
+
   afterAll(async () => {
     await browser?.close()
     await app?.close()
   })
 
   test("every check is listed; Run now updates its row in place", async () => {
-    await page.goto(`${base}/ui/health`, { waitUntil: "networkidle" })
+    const page = await openHealth("/ui/health")
     const row = page.locator("#check-counter")
     await expect(row.locator(".badge").first().textContent()).resolves.toBe("pass")
     const before = (await row.locator("td").nth(2).textContent()) ?? ""
@@ -85,19 +100,48 @@ describe.skipIf(!browserAvailable)("health page in a browser", () => {
     expect(await page.locator("#check-counter svg.sparkline").count()).toBe(1)
   })
 
+  test("rows follow new results live (SSE), without a reload", async () => {
+    const page = await openHealth("/ui/health")
+    await page.evaluate(() => {
+      ;(window as unknown as { marker: number }).marker = 2
+    })
+    // a run caused by someone else (here: the API) reaches the open page
+    const r = await app.request("/api/v1/health/checks/counter/run", {
+      method: "POST",
+      headers: { authorization: "Bearer adm-secret" },
+    })
+    const { message } = (await r.json()) as { message: string }
+    await page.waitForFunction(
+      (expected) => document.querySelector("#check-counter td:nth-child(3)")?.textContent === expected,
+      message,
+    )
+    expect(await page.evaluate(() => (window as unknown as { marker?: number }).marker)).toBe(2)
+    expect(await page.locator("#check-counter").count()).toBe(1)
+  })
+
   test("filter by group", async () => {
-    await page.goto(`${base}/ui/health?group=batch`, { waitUntil: "networkidle" })
+    const page = await openHealth("/ui/health?group=batch")
     expect(await page.locator("#health-checks tbody tr").count()).toBe(1)
     expect(await page.locator("#check-counter").count()).toBe(1)
   })
 
   test("the home widget shows the overall status and the failing check", async () => {
-    await page.goto(`${base}/`, { waitUntil: "networkidle" })
+    const page = await open("/", (p) => p.waitForResponse((r) => r.url().includes("/ui/health/widget")))
     await page.waitForSelector("#health-widget")
     expect(await page.locator("#health-widget").getAttribute("data-status")).toBe("fail")
     const items = await page.locator("#health-widget li").allTextContents()
     expect(items).toContain("fail broken broken on purpose")
     expect(items.some((i) => i.includes("counter"))).toBe(false)
-    expect(externalRequests(requests)).toEqual([])
+    // nothing on the page points anywhere but this server (no CDN, no external URL)
+    const urls = await page.evaluate(() =>
+      Array.from(document.querySelectorAll("[src], [href], [hx-get], [hx-post], [hx-sse\\:connect]")).flatMap(
+        (el) =>
+          ["src", "href", "hx-get", "hx-post", "hx-sse:connect"]
+            .map((a) => el.getAttribute(a))
+            .filter((v) => v !== null),
+      ),
+    )
+    expect(urls.length).toBeGreaterThan(3)
+    expect(externalRequests(urls.map((u) => new URL(u as string, base).href))).toEqual([])
   })
 })

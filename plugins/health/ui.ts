@@ -1,11 +1,13 @@
 /**
  * Health pages: `/ui/health` (every check with status, message, latency sparkline, since when,
  * level/groups, recent transitions; filter by group; "run now" for admins, swapped in place by htmx)
- * and the home widget (overall status and the failing checks, refreshing itself).
+ * and the home widget (overall status and the failing checks, refreshing itself). Rows follow new
+ * results live over SSE (live.ts).
  */
 import { Elysia, t } from "elysia"
 import { type Html, html, unsafeRaw } from "../../views/html"
 import type { Item, Viewer } from "./formats"
+import { liveRows } from "./live"
 import { worst } from "./runner"
 import type { Health } from "./service"
 
@@ -29,11 +31,12 @@ const time = (ms: number) => {
   return html`<time datetime="${iso}" data-local data-relative>${iso}</time>`
 }
 
-function row(h: Health, item: Item, v: Viewer): Html {
+/** One check's row; `oob` marks it for an out-of-band swap (the live stream replaces rows by id). */
+export function row(h: Health, item: Item, v: Viewer, oob = false): Html {
   const { spec, outcome: o } = item
   const entry = h.runner.get(spec.name)
   const recent = h.state.recent(spec.name, 5)
-  return html`<tr id="check-${spec.name}" data-check="${spec.name}" data-status="${o.status}">
+  return html`<tr id="check-${spec.name}" data-check="${spec.name}" data-status="${o.status}"${oob ? html` hx-swap-oob="outerHTML"` : ""}>
   <td><strong>${spec.name}</strong><br><span class="muted small">${spec.source}</span></td>
   <td><span class="badge ${o.status}">${o.status}</span>${spec.critical ? "" : html` <span class="muted small">non-critical</span>`}</td>
   <td class="small">${v.details ? o.message : html`<span class="muted">hidden (sign in)</span>`}</td>
@@ -78,6 +81,7 @@ ${problems.length ? html`<div class="notice error" id="health-problems"><strong>
   <a class="chip ${group ? "" : "on"}" href="/ui/health">all</a>
   ${groups.map((g) => html`<a class="chip ${g === group ? "on" : ""}" href="/ui/health?group=${encodeURIComponent(g)}">${g}</a>`)}
 </nav>
+<div id="health-live" hx-sse:connect="/ui/health/stream${group ? `?group=${encodeURIComponent(group)}` : ""}" hx-swap="none" hidden></div>
 <table class="responsive" id="health-checks">
 <thead><tr><th>Check</th><th>Status</th><th>Message</th><th>Latency</th><th>Since</th><th>Level / groups</th><th>Recent transitions</th><th></th></tr></thead>
 <tbody>
@@ -85,6 +89,14 @@ ${items.map((i) => row(h, i, viewer))}
 </tbody></table>
 ${items.length ? "" : html`<p class="muted">No check in this group.</p>`}`
         return ctx.ui.page(request, { title: "Health", body, active: "/ui/health" })
+      },
+      { ...read, query: t.Object({ group: t.Optional(t.String()) }) },
+    )
+    .get(
+      "/ui/health/stream",
+      async ({ request, query }) => {
+        const viewer = await h.viewer(request)
+        return liveRows(h, request, { group: query.group, render: (item) => row(h, item, viewer, true) })
       },
       { ...read, query: t.Object({ group: t.Optional(t.String()) }) },
     )
