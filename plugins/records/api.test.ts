@@ -92,6 +92,18 @@ describe("query language", () => {
     expect(await ids('"peer by reset"')).toEqual([])
     expect(await ids("handl*")).toEqual(range((i) => i % 5 !== 0))
     expect(await ids("RESET")).toEqual(range((i) => i % 5 === 0))
+    // words inside host names, paths, versions and key=value are found on both dialects
+    const res = await app.request("/api/v1/records", {
+      method: "POST",
+      json: rec(1000, {
+        msg: "connect to db.example.com failed in /srv/app/jobs.py (v1.2.3, user_id=7)",
+        args: [],
+      }),
+    })
+    const [id] = (await res.json()).ids
+    for (const q of ["example", "jobs", '"example com"', "user_id", "exampl*", '"v1 2 3"'])
+      expect((await search(q)).body.items.map((r: { id: number }) => r.id)).toEqual([id])
+    await app.db.run("DELETE FROM records_records WHERE id = ?", [id])
   })
 
   test("fields and boolean logic", async () => {

@@ -117,4 +117,18 @@ INSERT INTO records_counts (minute, level, n)
 SELECT (ts - (((ts % 60000000) + 60000000) % 60000000)) / 60000000, level, COUNT(*) FROM records_records GROUP BY 1, 2;
 `,
   },
+  {
+    // PostgreSQL's text parser keeps host names, paths and versions as single tokens (db.example.com,
+    // /srv/app/jobs.py, 1.2.3), so "example" would not find them while SQLite's unicode61 tokenizer
+    // splits them: split at whitespace and punctuation first, so both dialects find the same words.
+    id: "records/003_fts_words",
+    sqlite: "SELECT 1;",
+    postgres: `
+DROP INDEX records_records_fts;
+ALTER TABLE records_records DROP COLUMN message_tsv;
+ALTER TABLE records_records ADD COLUMN message_tsv TSVECTOR
+  GENERATED ALWAYS AS (to_tsvector('simple', regexp_replace(message, '[[:space:][:punct:]]+', ' ', 'g'))) STORED;
+CREATE INDEX records_records_fts ON records_records USING GIN (message_tsv);
+`,
+  },
 ]
