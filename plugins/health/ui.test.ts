@@ -32,6 +32,38 @@ test("the sparkline is an SVG polyline of the durations (no markup from data)", 
   expect(sparkline([1]).value).not.toContain("<svg")
 })
 
+test("the live stream sends re-rendered rows of its group, marked for an out-of-band swap", async () => {
+  const app = await createTestApp({ plugins: [healthPlugin, counting], env: { LOGBOOK_ADMIN_TOKEN: "adm" } })
+  try {
+    const base = await app.listen()
+    const abort = new AbortController()
+    const res = await fetch(`${base}/ui/health/stream?group=batch`, { signal: abort.signal })
+    expect(res.headers.get("content-type")).toBe("text/event-stream")
+    const reader = (res.body as ReadableStream<Uint8Array>).getReader()
+    const decoder = new TextDecoder()
+    let text = ""
+    const readUntil = async (needle: string) => {
+      while (!text.includes(needle)) {
+        const { value, done } = await reader.read()
+        if (done) throw new Error(`stream ended before ${needle}`)
+        text += decoder.decode(value)
+      }
+    }
+    await readUntil(": connected")
+    // "broken" is not in group batch: only counter's row is sent
+    await app.request("/c2c/health_check?checks=counter,broken")
+    await readUntil("</tr>")
+    const message = text.slice(text.indexOf("data: "))
+    expect(message).toContain(
+      '<tr id="check-counter" data-check="counter" data-status="pass" hx-swap-oob="outerHTML">',
+    )
+    expect(message).not.toContain("check-broken")
+    abort.abort()
+  } finally {
+    await app.close()
+  }
+})
+
 describe.skipIf(!browserAvailable)("health page in a browser", () => {
   let app: TestApp
   let base: string
