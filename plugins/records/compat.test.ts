@@ -547,6 +547,13 @@ describe("authentication", () => {
       })
       expect(wrong.status).toBe(403)
       expect((await locked.request("/api/v1/record", { method: "HEAD" })).status).toBe(403)
+      // authentication comes before the content type
+      const plain = await locked.request("/api/v1/record", {
+        method: "POST",
+        body: "x",
+        headers: { "content-type": "text/plain" },
+      })
+      expect(plain.status).toBe(403)
       for (const authorization of ["Digest abc", "Basic !!!", `Basic ${btoa("no-colon")}`]) {
         const bad = await locked.request("/api/v1/record", {
           method: "POST",

@@ -275,7 +275,13 @@ export function compatRoutes(ctx: RecordsContext) {
     return jsonResponse(request, 201, chronologerRecord({ id, ...record }))
   }
 
-  async function post(request: Request, body: string, type: string, raw: boolean): Promise<Response> {
+  /** Authentication first (as Chronologer), then the content type, then the body. */
+  async function post(
+    request: Request,
+    body: () => string | Promise<string>,
+    type: string,
+    raw: boolean,
+  ): Promise<Response> {
     const auth = await allowed(ctx, request, "ingest")
     if (auth !== "ok") {
       countRejected(ctx, "auth", `${request.method} ${new URL(request.url).pathname}`)
@@ -283,8 +289,16 @@ export function compatRoutes(ctx: RecordsContext) {
         ? errorResponse(request, 400, "HTTPError", "Malformed Authorization header")
         : errorResponse(request, 403, "HTTPError", "Forbidden")
     }
+    if (
+      type !== "application/x-www-form-urlencoded" &&
+      type !== "application/json" &&
+      type !== "application/x-ndjson"
+    ) {
+      countRejected(ctx, "parse", `unsupported content type '${type}'`)
+      return errorResponse(request, 415, "HTTPError", SUPPORTED)
+    }
     try {
-      return await store(request, body, type, raw)
+      return await store(request, await body(), type, raw)
     } catch (e) {
       if (e instanceof RecordError) {
         countRejected(ctx, e.reason, e.message)
@@ -430,19 +444,8 @@ export function compatRoutes(ctx: RecordsContext) {
   return new Elysia()
     .post(
       PATH,
-      async ({ request }) => {
-        const type = mediaType(request)
-        const raw = isRaw(new URL(request.url).searchParams)
-        if (
-          type !== "application/x-www-form-urlencoded" &&
-          type !== "application/json" &&
-          type !== "application/x-ndjson"
-        ) {
-          countRejected(ctx, "parse", `unsupported content type '${type}'`)
-          return errorResponse(request, 415, "HTTPError", SUPPORTED)
-        }
-        return post(request, await request.text(), type, raw)
-      },
+      ({ request }) =>
+        post(request, () => request.text(), mediaType(request), isRaw(new URL(request.url).searchParams)),
       { parse: "none", ...hidden },
     )
     .head(PATH, ({ request }) => head(request), hidden)
@@ -452,7 +455,7 @@ export function compatRoutes(ctx: RecordsContext) {
       async ({ request }) => {
         // HTTPHandler(method="GET"): the record is the query string
         const url = new URL(request.url)
-        return post(request, url.search.slice(1), "application/x-www-form-urlencoded", false)
+        return post(request, () => url.search.slice(1), "application/x-www-form-urlencoded", false)
       },
       hidden,
     )
