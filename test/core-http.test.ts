@@ -187,6 +187,14 @@ describe("one error shape", () => {
     expect(JSON.stringify(ab.error.details)).not.toContain(".ts:")
   })
 
+  test("an answer that fails its own response schema is a 500, not the caller's 422", async () => {
+    const res = await app.request("/api/v1/sample/wrong-shape")
+    await expectError(res, 500, "internal")
+    expect(
+      app.logs.some((l) => l.msg === "unhandled error" && l.fields?.path === "/api/v1/sample/wrong-shape"),
+    ).toBe(true)
+  })
+
   test("500 on a page is an HTML error page with the request id, no stack", async () => {
     const res = await app.request("/ui/sample/boom", { headers: { "x-request-id": "page500" } })
     expect(res.status).toBe(500)

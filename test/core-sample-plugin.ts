@@ -75,6 +75,10 @@ export const samplePlugin = definePlugin({
         },
         { response: { 200: t.Object({}) }, detail: { summary: "Always fails", tags } },
       )
+      .get("/api/v1/sample/wrong-shape", () => ({ id: "not a number" }) as unknown as { id: number }, {
+        response: { 200: t.Object({ id: t.Integer() }) },
+        detail: { summary: "Answers against its own schema", tags },
+      })
       .get(
         "/api/v1/sample/full",
         () => {

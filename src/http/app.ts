@@ -173,7 +173,8 @@ export function createApp(host: Host): App {
         }
         return errorResponse(error.status, error.code, error.message, error.details, error.headers)
       }
-      if (code === "VALIDATION") {
+      // a handler whose answer fails its own response schema is a server bug: 500 below, not the caller's 422
+      if (code === "VALIDATION" && (error as { type?: string }).type !== "response") {
         const e = error as { all?: Array<{ path: string; message: string; summary?: string }>; type?: string }
         const where = e.type ?? "request"
         const contentType = request.headers.get("content-type") ?? ""
@@ -197,7 +198,8 @@ export function createApp(host: Host): App {
         return errorResponse(503, "overloaded", error.message, undefined, {
           "retry-after": String(error.retryAfterSeconds),
         })
-      const status = typeof set.status === "number" && set.status >= 400 ? set.status : 500
+      const status =
+        code !== "VALIDATION" && typeof set.status === "number" && set.status >= 400 ? set.status : 500
       if (status < 500) return errorResponse(status, "error", (error as Error)?.message ?? "error")
       const requestId = requestScope.getStore()?.requestId ?? ""
       log.error("unhandled error", { error, path })
