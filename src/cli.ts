@@ -72,9 +72,11 @@ async function token(args: string[]): Promise<number> {
     if (sub === "list") {
       const rows = await listTokens(db)
       const fmt = (ms: number | null) => (ms ? new Date(Number(ms)).toISOString() : "-")
-      console.log(["id", "name", "roles", "created", "revoked"].join("\t"))
+      console.log(["id", "name", "roles", "created", "revoked", "last used"].join("\t"))
       for (const r of rows)
-        console.log([r.id, r.name, r.roles, fmt(r.created_at), fmt(r.revoked_at)].join("\t"))
+        console.log(
+          [r.id, r.name, r.roles, fmt(r.created_at), fmt(r.revoked_at), fmt(r.last_used_at)].join("\t"),
+        )
       return 0
     }
     if (sub === "revoke") {

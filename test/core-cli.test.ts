@@ -155,6 +155,8 @@ describe("tokens through the CLI", () => {
     expect(again.code).toBe(1)
     const list = await runLogbook(["token", "list"], env)
     expect(list.stdout).toMatch(/spare\tadmin\t\S+\t\d{4}-/)
+    // used tokens show when; the never-used one does not
+    expect(list.stdout).toMatch(/ops\tadmin\t\S+\t-\t\d{4}-/)
   })
 
   test("revoking over HTTP on the same instance takes effect at once despite the cache", async () => {

@@ -84,6 +84,13 @@ export function createAuth(opts: {
     tokenId: Number(row.id),
   })
 
+  /** Records when a token was last used (at most once a minute per token; never delays the request). */
+  const touch = (row: TokenRow) => {
+    const t = now()
+    if (row.last_used_at !== null && t - Number(row.last_used_at) < 60_000) return
+    db.run("UPDATE logbook_tokens SET last_used_at = ? WHERE id = ?", [t, row.id]).catch(() => {})
+  }
+
   async function byToken(token: string, via: Principal["via"] = "token"): Promise<Principal | undefined> {
     if (config.adminToken && sameSecret(token, config.adminToken))
       return { name: "admin-token", roles: expand(["admin"]), via: via === "session" ? via : "admin-token" }
@@ -92,6 +99,7 @@ export function createAuth(opts: {
     const t = now()
     if (hit && hit.until > t) return hit.principal
     const row = await findLiveToken(db, token)
+    if (row) touch(row)
     const principal = row ? fromRow(row, via) : undefined
     if (cache.size > 10_000) cache.clear()
     cache.set(key, { principal, until: t + CACHE_MS })
@@ -112,6 +120,7 @@ export function createAuth(opts: {
     if (id === "0")
       return config.adminToken ? { name: "admin-token", roles: expand(["admin"]), via: "session" } : undefined
     const row = await findLiveTokenById(db, Number(id))
+    if (row) touch(row)
     return row ? fromRow(row, "session") : undefined
   }
 
