@@ -131,7 +131,7 @@ export function createApp(host: Host): App {
   const corsOrigins = new Set(host.config.corsOrigins)
   const anyOrigin = corsOrigins.has("*")
 
-  /** 405 + Allow when the path exists with other methods; undefined for a real 404. */
+  /** The methods a path is served with (405 + Allow); empty for a real 404. Built on first use. */
   let matchers: Array<{ method: string; re: RegExp }> | undefined
   const allowedMethods = (path: string): string[] => {
     matchers ??= elysia.routes
