@@ -115,6 +115,16 @@ export const samplePlugin = definePlugin({
           detail: { hide: true },
         },
       )
+      .get(
+        "/ui/sample/form",
+        ({ request }) =>
+          ctx.ui.page(request, {
+            title: "Sample form",
+            body: html`<button id="act" hx-post="/ui/sample/act" hx-vals='{"what":"htmx"}' hx-target="#out">Act</button>
+<div id="out"></div>`,
+          }),
+        { beforeHandle: ctx.auth.need("read"), detail: { hide: true } },
+      )
       .post(
         "/ui/sample/act",
         ({ body }) => ctx.ui.fragment(html`<p id="done">done ${(body as { what?: string }).what}</p>`),
