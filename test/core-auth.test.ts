@@ -154,6 +154,48 @@ describe("sign-in page, session cookie, CSRF", () => {
     expect(await res.text()).toContain("not valid")
   })
 
+  test("the cookie is Secure on https, also behind a TLS-terminating proxy", async () => {
+    const res = await app.request("/ui/signin", {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded", "x-forwarded-proto": "https" },
+      body: new URLSearchParams({ token: ADMIN }).toString(),
+    })
+    expect(res.headers.get("set-cookie")).toContain("; Secure")
+    const plain = await app.request("/ui/signin", {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ token: ADMIN }).toString(),
+    })
+    expect(plain.headers.get("set-cookie")).not.toContain("Secure")
+  })
+
+  test("token API: duplicate names 409, bad roles 422, non-admins 403", async () => {
+    const h = { authorization: `Bearer ${ADMIN}` }
+    const first = await app.request("/api/v1/tokens", {
+      method: "POST",
+      json: { name: "dup", roles: ["read"] },
+      headers: h,
+    })
+    expect(first.status).toBe(201)
+    const again = await app.request("/api/v1/tokens", {
+      method: "POST",
+      json: { name: "dup", roles: ["read"] },
+      headers: h,
+    })
+    expect(again.status).toBe(409)
+    const bad = await app.request("/api/v1/tokens", {
+      method: "POST",
+      json: { name: "x", roles: ["root"] },
+      headers: h,
+    })
+    expect(bad.status).toBe(422)
+    const { token } = (await first.json()) as { token: string }
+    const byReader = await app.request("/api/v1/tokens", { headers: { authorization: `Bearer ${token}` } })
+    expect(byReader.status).toBe(403)
+    const missing = await app.request("/api/v1/tokens/nobody", { method: "DELETE", headers: h })
+    expect(missing.status).toBe(404)
+  })
+
   test("never an open redirect", async () => {
     for (const next of ["https://evil.example/", "//evil.example/", "/\\evil.example"]) {
       const res = await app.request("/ui/signin", {

@@ -29,6 +29,10 @@ export interface Db {
   exec(sql: string): Promise<void>
   /** fn runs inside one transaction; nested calls reuse it. */
   transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T>
+  /**
+   * drizzle over the same connection. On SQLite it executes directly on the handle, outside the
+   * transaction isolation of all/get/run: use it for reads, or inside `transaction` only.
+   */
   readonly orm: Orm
   /** Raw handles for dialect-specific needs (LISTEN/NOTIFY, PRAGMA data_version). */
   readonly sqlite?: Database

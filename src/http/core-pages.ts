@@ -87,7 +87,11 @@ ${rows.map(
             status: 401,
             body: signInForm(next, undefined, "That token is not valid (unknown or revoked)."),
           })
-        const secure = new URL(request.url).protocol === "https:"
+        // behind a TLS-terminating proxy the request itself is http: its X-Forwarded-Proto may be trusted
+        // for this, because a spoofed "https" only makes the cookie stricter
+        const secure =
+          new URL(request.url).protocol === "https:" ||
+          request.headers.get("x-forwarded-proto")?.split(",")[0].trim() === "https"
         return new Response(null, {
           status: 303,
           headers: { location: next, "set-cookie": host.auth.sessionCookie(r.cookie, secure) },
