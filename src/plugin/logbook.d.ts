@@ -13,6 +13,7 @@ declare module "logbook" {
   }
   export interface HealthCheck {
     name: string
+    // biome-ignore lint/suspicious/noConfusingVoidType: a check may return nothing (= pass)
     check(): Promise<CheckResult | undefined | void> | CheckResult | undefined | void
     level?: number
     groups?: string[]
