@@ -12,6 +12,7 @@ import { dirname } from "node:path"
 import { type BunSQLiteDatabase, drizzle as drizzleSqlite } from "drizzle-orm/bun-sqlite"
 import { drizzle as drizzlePg, type PostgresJsDatabase } from "drizzle-orm/postgres-js"
 import postgres from "postgres"
+import { startCheckpointer } from "./sqlite-checkpoint"
 
 export type Dialect = "sqlite" | "postgres"
 export type Row = Record<string, unknown>
@@ -83,6 +84,10 @@ export function openSqlite(path: string): Db {
   raw.exec("PRAGMA synchronous = NORMAL")
   raw.exec("PRAGMA busy_timeout = 5000")
   raw.exec("PRAGMA foreign_keys = ON")
+  const checkpointer = path === ":memory:" ? undefined : startCheckpointer(path)
+  if (checkpointer) raw.exec("PRAGMA wal_autocheckpoint = 0")
+  // after a checkpoint resets the WAL, a WAL file above 64 MiB is truncated back to that size
+  raw.exec("PRAGMA journal_size_limit = 67108864")
   const orm: Orm = { dialect: "sqlite", db: drizzleSqlite(raw) }
   let observer: ((sql: string, ms: number) => void) | undefined
   const timed = <T>(sql: string, f: () => T): T => {
@@ -178,6 +183,14 @@ export function openSqlite(path: string): Db {
     },
     async close() {
       await txChain
+      if (checkpointer) {
+        await checkpointer.stop()
+        try {
+          raw.exec("PRAGMA wal_checkpoint(TRUNCATE)")
+        } catch {
+          // another process holds the database: its own checkpointer will do it
+        }
+      }
       raw.close()
     },
   }

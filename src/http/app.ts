@@ -26,6 +26,27 @@ export interface App {
   fetch(request: Request): Promise<Response>
 }
 
+/** The path of a request URL without building a URL object (hot path). */
+function pathOf(url: string): string {
+  const start = url.indexOf("/", url.indexOf("//") + 2)
+  if (start < 0) return "/"
+  let end = url.indexOf("?", start)
+  if (end < 0) end = url.length
+  const hash = url.indexOf("#", start)
+  return url.slice(start, hash >= 0 && hash < end ? hash : end)
+}
+
+const routeNames = new Map<string, string>()
+/** routeName, memoised: route templates are few and fixed. */
+function cachedRouteName(template: string): string {
+  let name = routeNames.get(template)
+  if (name === undefined) {
+    name = routeName(template)
+    if (routeNames.size < 10_000) routeNames.set(template, name)
+  }
+  return name
+}
+
 const isPage = (path: string) => path === "/" || path.startsWith("/ui/") || path === "/ui"
 
 export function createUi(host: Host): Ui {
@@ -278,9 +299,9 @@ export function createApp(host: Host): App {
 
   async function handle(request: Request, requestId: string): Promise<Response> {
     const started = performance.now()
-    const url = new URL(request.url)
+    const pathname = pathOf(request.url)
     const origin = request.headers.get("origin")
-    const corsAllowed = origin !== null && (anyOrigin || corsOrigins.has(origin)) && !isPage(url.pathname)
+    const corsAllowed = origin !== null && (anyOrigin || corsOrigins.has(origin)) && !isPage(pathname)
     let response: Response
     const lengthHeader = request.headers.get("content-length")
     const length = Number(lengthHeader ?? 0)
@@ -311,7 +332,7 @@ export function createApp(host: Host): App {
         else oversized = true
       }
       if (oversized) response = tooLarge(`larger than the limit`)
-      else if (await csrfRefused(req, url.pathname))
+      else if (await csrfRefused(req, pathname))
         response = errorResponse(403, "csrf", "missing or wrong CSRF token: reload the page and try again")
       else response = await elysia.handle(req)
       if (req !== request) {
@@ -327,7 +348,7 @@ export function createApp(host: Host): App {
       const render = requestScope.getStore()?.renderMs
       h.set(
         "server-timing",
-        `route;desc="${routeName(route)}";dur=${ms.toFixed(2)}${render === undefined ? "" : `, render;dur=${render.toFixed(2)}`}`,
+        `route;desc="${cachedRouteName(route)}";dur=${ms.toFixed(2)}${render === undefined ? "" : `, render;dur=${render.toFixed(2)}`}`,
       )
       if (corsAllowed) {
         // `*` never goes with credentials; an allow-listed origin is trusted with them
