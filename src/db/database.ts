@@ -80,9 +80,10 @@ const sqliteParams = (params: readonly unknown[]): SqliteParam[] =>
 export function openSqlite(path: string): Db {
   if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true })
   const raw = new Database(path, { create: true, strict: false })
+  // busy timeout first: switching to WAL needs a lock another process (a seeder, a second instance) may hold
+  raw.exec("PRAGMA busy_timeout = 5000")
   raw.exec("PRAGMA journal_mode = WAL")
   raw.exec("PRAGMA synchronous = NORMAL")
-  raw.exec("PRAGMA busy_timeout = 5000")
   raw.exec("PRAGMA foreign_keys = ON")
   const checkpointer = path === ":memory:" ? undefined : startCheckpointer(path)
   if (checkpointer) raw.exec("PRAGMA wal_autocheckpoint = 0")
