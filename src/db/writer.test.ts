@@ -41,7 +41,7 @@ const count = async (where = "1 = 1") =>
   Number((await db.get<{ c: number }>(`SELECT COUNT(*) AS c FROM wt_items WHERE ${where}`))?.c)
 
 describe("group-commit writer", () => {
-  test("everything enqueued in one turn: one flush, one transaction, one INSERT, results in order", async () => {
+  test("everything enqueued in one turn: one flush, one transaction, multi-row INSERTs, results in order", async () => {
     const w = createWriter(counted(), { maxQueuedRows: 10_000 })
     transactions = 0
     statements = []
@@ -52,7 +52,9 @@ describe("group-commit writer", () => {
     expect(w.stats().flushes).toBe(1)
     expect(w.stats().lastFlushRows).toBe(200)
     expect(transactions).toBe(1)
-    expect(statements.filter((s) => s.startsWith("INSERT INTO wt_items"))).toHaveLength(1)
+    // 200 rows = 128 + 64 + 8: power-of-two chunks, so the prepared statements repeat across flushes
+    const inserts = statements.filter((s) => s.startsWith("INSERT INTO wt_items"))
+    expect(inserts.map((s) => s.split("), (").length)).toEqual([128, 64, 8])
     const ids = results.map((r) => Number(r[0]))
     // each caller gets its own row's id, in call order
     expect(ids).toEqual([...ids].sort((a, b) => a - b))

@@ -71,18 +71,39 @@ export function createWriter(
     setImmediate(flush)
   }
 
+  const sqlCache = new Map<string, string>()
+  const insertSql = (
+    table: string,
+    columns: readonly string[],
+    rows: number,
+    suffix?: string,
+    returning?: string,
+  ) => {
+    const key = `${table}|${columns.join(",")}|${rows}|${suffix ?? ""}|${returning ?? ""}`
+    let sql = sqlCache.get(key)
+    if (!sql) {
+      const rowPh = `(${columns.map(() => "?").join(", ")})`
+      sql = `INSERT INTO ${table} (${columns.join(", ")}) VALUES ${Array.from({ length: rows }, () => rowPh).join(", ")}${suffix ? ` ${suffix}` : ""}${returning ? ` RETURNING ${returning}` : ""}`
+      if (sqlCache.size < 1000) sqlCache.set(key, sql)
+    }
+    return sql
+  }
+
   async function writeInserts(tx: Db, ops: InsertOp[]): Promise<unknown[][]> {
     // ops share table, columns, returning and suffix: one multi-row statement per chunk
     const { table, columns, returning, suffix } = ops[0]
     const all: (readonly unknown[])[] = []
     for (const op of ops) for (const r of op.rows) all.push(r)
-    const perRow = columns.length
-    const chunk = Math.max(1, Math.floor(maxParams / perRow))
-    const rowPh = `(${columns.map(() => "?").join(", ")})`
+    // Chunks are powers of two (capped by the parameter limit), so the statement texts repeat and the
+    // prepared statements are reused: a batch of 37 rows is 32 + 4 + 1, never a one-off 37-row text.
+    const maxChunk = 2 ** Math.floor(Math.log2(Math.max(1, Math.floor(maxParams / columns.length))))
     const returned: unknown[] = []
-    for (let i = 0; i < all.length; i += chunk) {
-      const part = all.slice(i, i + chunk)
-      const sql = `INSERT INTO ${table} (${columns.join(", ")}) VALUES ${part.map(() => rowPh).join(", ")}${suffix ? ` ${suffix}` : ""}${returning ? ` RETURNING ${returning}` : ""}`
+    for (let i = 0; i < all.length; ) {
+      let size = maxChunk
+      while (size > all.length - i) size >>= 1
+      const part = all.slice(i, i + size)
+      i += size
+      const sql = insertSql(table, columns, size, suffix, returning)
       const params = part.flat()
       if (returning) {
         const rows = await tx.all<Record<string, unknown>>(sql, params)
