@@ -210,7 +210,10 @@ export async function search(db: Db, opts: SearchOptions): Promise<SearchPage> {
     w.params.push(opts.afterId)
   }
   const limit = Math.max(1, Math.min(Math.floor(opts.limit), 10_000))
-  const hint = await accessPath(db, w.probes)
+  // the live tail asks for the few rows after the newest it has: a rowid range (NOT INDEXED still uses
+  // the primary key) finds them at once, where the ts index would be walked from the newest row down
+  const hint =
+    opts.afterId !== undefined && db.dialect === "sqlite" ? "NOT INDEXED" : await accessPath(db, w.probes)
   const rows = await db.all<DbRow>(
     `SELECT ${SELECT_COLUMNS} FROM ${RECORDS_TABLE} ${hint} ${whereSql(w)} ORDER BY ts DESC, id DESC LIMIT ?`,
     [...w.params, limit + 1],
