@@ -7,7 +7,7 @@
 import { Elysia } from "elysia"
 import type { PluginContext } from "../../src/plugin/contract"
 import { type Html, html } from "../../views/html"
-import { compileQuery, SearchError as QueryError } from "./query"
+import { compileQuery } from "./query"
 import {
   around,
   getRecord,
@@ -46,7 +46,7 @@ const hide = { detail: { hide: true } } as const
 
 /** Error a bad search input carries (query syntax with a position, or a bad cursor). */
 function searchProblem(e: unknown): { message: string; position?: number } | undefined {
-  if (e instanceof QueryError || e instanceof SearchError) return { message: e.message, position: e.position }
+  if (e instanceof SearchError) return { message: e.message, position: e.position }
   return undefined
 }
 
