@@ -5,6 +5,7 @@
  */
 import { Elysia, t } from "elysia"
 import { ApiError, errorResponse } from "../../src/http/errors"
+import type { FastRoute } from "../../src/plugin/contract"
 import {
   c2c,
   type Item,
@@ -35,7 +36,27 @@ const GROUP_OF: Record<Probe, string> = { livez: "live", readyz: "ready", startu
 const hide = { detail: { hide: true } }
 const PUBLIC: Viewer = { details: false, admin: false }
 
-export function healthRoutes(h: Health) {
+/** The three probes, answered by the core before its router (`fastRoutes`): kubelets call them constantly. */
+export function probeRoutes(h: Health): Record<string, FastRoute> {
+  const { probeFast } = probes(h)
+  return {
+    "/livez": (request) => probeFast("livez", request),
+    "/readyz": (request) => probeFast("readyz", request),
+    "/startupz": (request) => probeFast("startupz", request),
+  }
+}
+
+const probeCache = new WeakMap<Health, ReturnType<typeof makeProbes>>()
+function probes(h: Health) {
+  let p = probeCache.get(h)
+  if (!p) {
+    p = makeProbes(h)
+    probeCache.set(h, p)
+  }
+  return p
+}
+
+function makeProbes(h: Health) {
   const { runner } = h
 
   const selections = new Map<Probe, { size: number; entries: Entry[] }>()
@@ -116,6 +137,12 @@ export function healthRoutes(h: Health) {
     return send(probeOne(item, await h.viewer(request)), K8S_HEADERS)
   }
 
+  return { probeFast, probeCheck }
+}
+
+export function healthRoutes(h: Health) {
+  const { runner } = h
+  const { probeCheck } = probes(h)
   const app = new Elysia({ name: "health.api", strictPath: true })
     // IETF health+json: every check
     .get(
@@ -134,9 +161,6 @@ export function healthRoutes(h: Health) {
       },
       hide,
     )
-    .get("/livez", ({ request }) => probeFast("livez", request), hide)
-    .get("/readyz", ({ request }) => probeFast("readyz", request), hide)
-    .get("/startupz", ({ request }) => probeFast("startupz", request), hide)
     .get("/livez/:check", ({ params, request }) => probeCheck("livez", params.check, request), hide)
     .get("/readyz/:check", ({ params, request }) => probeCheck("readyz", params.check, request), hide)
     .get("/startupz/:check", ({ params, request }) => probeCheck("startupz", params.check, request), hide)

@@ -4,7 +4,7 @@
  * balancers, Kubernetes, monitoring and people expect. Wiring only.
  */
 import { definePlugin, type PluginContext } from "../../src/plugin/contract"
-import { healthRoutes } from "./api"
+import { healthRoutes, probeRoutes } from "./api"
 import { migrations } from "./schema"
 import { createHealth, type Health } from "./service"
 import { settings } from "./settings"
@@ -32,6 +32,7 @@ export default definePlugin({
     instances.set(ctx, createHealth(ctx))
   },
   routes: (ctx) => healthRoutes(of(ctx)).use(healthUi(of(ctx))),
+  fastRoutes: (ctx) => probeRoutes(of(ctx)),
   async start(ctx) {
     const h = of(ctx)
     await h.state.load()

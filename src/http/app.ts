@@ -11,7 +11,7 @@ import { type Html, html } from "../../views/html"
 import { layout } from "../../views/layout"
 import { WriterFullError } from "../db/writer"
 import { requestScope } from "../log"
-import type { Ui } from "../plugin/contract"
+import type { FastRoute, Ui } from "../plugin/contract"
 import type { Host } from "../plugin/host"
 import { VERSION } from "../version"
 import { SESSION_COOKIE } from "./auth"
@@ -373,9 +373,39 @@ export function createApp(host: Host): App {
     return response
   }
 
+  const fastRoutes = new Map<string, FastRoute>()
+  for (const m of host.mounted)
+    for (const [path, route] of Object.entries(m.fastRoutes ?? {})) {
+      if (fastRoutes.has(path)) throw new Error(`fast route ${path} of ${m.plugin.id} is already taken`)
+      fastRoutes.set(path, route)
+    }
+
+  /** A fast route: no router, no hooks, no AsyncLocalStorage; request id and the request event all the same. */
+  async function answerFast(route: FastRoute, path: string, request: Request, requestId: string) {
+    const started = performance.now()
+    let response = await route(request)
+    if (request.method === "HEAD") response = new Response(null, response)
+    const ms = performance.now() - started
+    response.headers.set("x-request-id", requestId)
+    response.headers.set("server-timing", `route;desc="${cachedRouteName(path)}";dur=${ms.toFixed(2)}`)
+    if (host.events.has("http.request"))
+      host.events.emit("http.request", {
+        method: request.method,
+        route: path,
+        status: response.status,
+        durationMs: ms,
+      })
+    return response
+  }
+
   return {
     elysia: elysia as unknown as Elysia,
     fetch(incoming) {
+      if (fastRoutes.size && (incoming.method === "GET" || incoming.method === "HEAD")) {
+        const path = pathOf(incoming.url)
+        const fast = fastRoutes.get(path)
+        if (fast) return answerFast(fast, path, incoming, requestIdOf(incoming.headers))
+      }
       // Elysia 1.4 takes the path from index 11 of the URL on: a host shorter than 4 characters
       // (`Host: api`) would lose the start of the path. Such requests get a longer host in their URL.
       const slash = incoming.url.indexOf("/", incoming.url.indexOf("//") + 2)

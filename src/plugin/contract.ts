@@ -274,6 +274,8 @@ export interface PluginContext<S extends SettingsSpec = SettingsSpec> {
   plugins(): readonly PluginInfo[]
 }
 
+export type FastRoute = (request: Request) => Response | Promise<Response>
+
 export interface LogbookPlugin<S extends SettingsSpec = SettingsSpec> {
   kind?: "logbook.plugin"
   /** Route prefix, OpenAPI tag, table prefix, logger name. */
@@ -297,6 +299,12 @@ export interface LogbookPlugin<S extends SettingsSpec = SettingsSpec> {
   /** Register providers, sinks and listeners; runs after migrations, before routes. */
   setup?(ctx: PluginContext<S>): void | Promise<void>
   routes?(ctx: PluginContext<S>): AnyElysia
+  /**
+   * Exact-path GET/HEAD handlers answered before the router, for probes that load balancers and kubelets
+   * call thousands of times (`/livez`). They skip Elysia (no hooks, no auth, no body parsing) but still get
+   * the request id header and the `http.request` event. Anything with parameters belongs in `routes`.
+   */
+  fastRoutes?(ctx: PluginContext<S>): Record<string, FastRoute>
   checks?(ctx: PluginContext<S>): HealthCheck[]
   jobs?(ctx: PluginContext<S>): Job[]
   /** After every plugin's setup and routes, before the server listens. */

@@ -24,6 +24,7 @@ import { VERSION } from "../version"
 import type {
   ChangeTimeline,
   EventBus,
+  FastRoute,
   HealthRegistry,
   Job,
   LogbookPlugin,
@@ -71,6 +72,7 @@ export interface MountedPlugin {
   ctx: PluginContext
   info: PluginInfo
   routes?: AnyElysia
+  fastRoutes?: Record<string, FastRoute>
 }
 
 export interface Host {
@@ -368,12 +370,13 @@ export async function createHost(opts: HostOptions): Promise<Host> {
       await plugin.setup?.(ctx)
       for (const c of plugin.checks?.(ctx) ?? []) health.register(c, plugin.id)
       const routes = plugin.routes?.(ctx)
-      info.routes = routeList(routes)
+      const fastRoutes = plugin.fastRoutes?.(ctx)
+      info.routes = [...Object.keys(fastRoutes ?? {}).map((p) => `GET ${p}`), ...routeList(routes)]
       info.checks = health
         .list()
         .filter((c) => c.source === plugin.id)
         .map((c) => c.name)
-      mounted.push({ plugin, ctx, info, routes })
+      mounted.push({ plugin, ctx, info, routes, fastRoutes })
       infos.push(info)
     } catch (e) {
       fail({ id: plugin.id, source, error: (e as Error).stack ?? String(e) })
