@@ -4,6 +4,7 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test"
 import { connect } from "node:net"
+import { runInNewContext } from "node:vm"
 import { gunzipSync } from "node:zlib"
 import { createToken } from "../../src/auth/tokens"
 import { createTestApp, type TestApp } from "../../test/support"
@@ -503,10 +504,15 @@ describe("changelog compatibility", () => {
     expect(viewUrlFromLegacy(new URLSearchParams("hours_ago=4&until=1795342058&category=a%2Cb"))).toBe(
       "/ui/changes?window=4h&until=1795342058&category=a%2Cb",
     )
-    // the browser-side translation of the AngularJS fragment, run against a stub location
+    // the browser-side translation of the AngularJS fragment (our own static script), run in a sandbox
+    // whose only global is a stub location
     const replaced: string[] = []
     const run = (hash: string) =>
-      new Function("location", LEGACY_SCRIPT)({ hash, replace: (u: string) => replaced.push(u) })
+      runInNewContext(LEGACY_SCRIPT, {
+        location: { hash, replace: (u: string) => replaced.push(u) },
+        URLSearchParams,
+        encodeURIComponent,
+      })
     run("#hours_ago=4&until=1795342058&category=a,b")
     run("#hours_ago=1&until=-1&is_dashboard=1&description=db+migration")
     run("#/some/route")
