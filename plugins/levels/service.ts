@@ -737,12 +737,19 @@ export function createLevelsService(deps: LevelsDeps) {
     }
   }
 
-  async function setTriggerActive(id: number, active: boolean, actor: Actor): Promise<TriggerRow> {
+  /** One audited change of a trigger: history row, timeline event and the statement in one commit. */
+  async function changeTrigger(
+    id: number,
+    actor: Actor,
+    action: string,
+    verb: string,
+    statement: [string, unknown[]],
+  ): Promise<void> {
     const r = await db.get("SELECT profile, target FROM levels_triggers WHERE id = ?", [id])
     if (!r) throw notFound(`no trigger ${id}`)
     await commit(
       {
-        action: active ? "trigger.activate" : "trigger.deactivate",
+        action,
         target: String(r.target),
         logger: null,
         before: null,
@@ -752,41 +759,30 @@ export function createLevelsService(deps: LevelsDeps) {
         refId: id,
         at: now(),
         criticality: 2,
-        description: `trigger #${id} (profile ${r.profile}) ${active ? "activated" : "deactivated"} by ${actor.name}`,
+        description: `trigger #${id} (profile ${r.profile}) ${verb} by ${actor.name}`,
       },
       async (tx) => {
-        await tx.run("UPDATE levels_triggers SET active = ? WHERE id = ?", [active ? 1 : 0, id])
+        await tx.run(...statement)
         return id
       },
+    )
+  }
+
+  async function setTriggerActive(id: number, active: boolean, actor: Actor): Promise<TriggerRow> {
+    await changeTrigger(
+      id,
+      actor,
+      active ? "trigger.activate" : "trigger.deactivate",
+      active ? "activated" : "deactivated",
+      ["UPDATE levels_triggers SET active = ? WHERE id = ?", [active ? 1 : 0, id]],
     )
     return toTrigger(
       (await db.get("SELECT * FROM levels_triggers WHERE id = ?", [id])) as Record<string, unknown>,
     )
   }
 
-  async function deleteTrigger(id: number, actor: Actor): Promise<void> {
-    const r = await db.get("SELECT profile, target FROM levels_triggers WHERE id = ?", [id])
-    if (!r) throw notFound(`no trigger ${id}`)
-    await commit(
-      {
-        action: "trigger.delete",
-        target: String(r.target),
-        logger: null,
-        before: null,
-        after: null,
-        actor: actor.name,
-        reason: "",
-        refId: id,
-        at: now(),
-        criticality: 2,
-        description: `trigger #${id} (profile ${r.profile}) deleted by ${actor.name}`,
-      },
-      async (tx) => {
-        await tx.run("DELETE FROM levels_triggers WHERE id = ?", [id])
-        return id
-      },
-    )
-  }
+  const deleteTrigger = (id: number, actor: Actor): Promise<void> =>
+    changeTrigger(id, actor, "trigger.delete", "deleted", ["DELETE FROM levels_triggers WHERE id = ?", [id]])
 
   async function listTriggers(): Promise<
     Array<TriggerRow & { actor: string; reason: string; created_at: number }>
