@@ -1,27 +1,9 @@
 import { describe, expect, test } from "bun:test"
 import { bandCounts, chooseBucketSeconds, histogramSvg, MAX_BARS, sparklineSvg } from "./ui-histogram"
+import { parseBars } from "./ui-test-support"
 
 const T0 = Date.UTC(2026, 10, 22, 9, 0, 0)
 const MIN = 60_000
-
-/** The <a class="bar"> elements of an SVG with their rects, parsed back out of the markup. */
-function parseBars(svg: string) {
-  return [
-    ...svg.matchAll(
-      /<a class="bar" href="([^"]*)" data-from="(\d+)" data-to="(\d+)" data-total="(\d+)">(.*?)<\/a>/gs,
-    ),
-  ].map((m) => ({
-    href: m[1].replaceAll("&amp;", "&"),
-    from: Number(m[2]),
-    to: Number(m[3]),
-    total: Number(m[4]),
-    rects: [
-      ...m[5].matchAll(
-        /<rect class="lvl (c\d)" data-level="(\w+)" data-count="(\d+)" x="([\d.]+)" y="([\d.]+)" width="[\d.]+" height="([\d.]+)"/g,
-      ),
-    ].map((r) => ({ cls: r[1], level: r[2], count: Number(r[3]), y: Number(r[5]), height: Number(r[6]) })),
-  }))
-}
 
 describe("chooseBucketSeconds", () => {
   test("each preset window gets a readable bucket and at most MAX_BARS bars", () => {

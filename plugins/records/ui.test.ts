@@ -6,6 +6,7 @@ import recordsPlugin from "./plugin"
 import { ingest, type NormalisedRecord } from "./service"
 import { QUERY_EXAMPLES } from "./ui-render"
 import { tailResponse } from "./ui-tail"
+import { parseBars } from "./ui-test-support"
 
 const NOW = Date.UTC(2026, 10, 22, 10, 0, 0)
 const MIN = 60_000
@@ -53,23 +54,12 @@ const page = async (path: string, headers: Record<string, string> = {}) => {
   const r = await app.request(path, { headers })
   return { status: r.status, body: await r.text(), headers: r.headers }
 }
-/** Bars of the histogram SVG: data-from/data-to/href and rect counts per level. */
-function bars(body: string) {
-  const svg = body.match(/<svg class="records-histogram".*?<\/svg>/s)?.[0] ?? ""
-  return [
-    ...svg.matchAll(
-      /<a class="bar" href="([^"]*)" data-from="(\d+)" data-to="(\d+)" data-total="(\d+)">(.*?)<\/a>/gs,
-    ),
-  ].map((m) => ({
-    href: m[1].replaceAll("&amp;", "&"),
-    from: Number(m[2]),
-    to: Number(m[3]),
-    total: Number(m[4]),
-    counts: Object.fromEntries(
-      [...m[5].matchAll(/data-level="(\w+)" data-count="(\d+)"/g)].map((r) => [r[1], Number(r[2])]),
-    ),
+/** Bars of the histogram SVG in a page: data-from/data-to/href and counts per level. */
+const bars = (body: string) =>
+  parseBars(body.match(/<svg class="records-histogram".*?<\/svg>/s)?.[0] ?? "").map(({ rects, ...bar }) => ({
+    ...bar,
+    counts: Object.fromEntries(rects.map((r) => [r.level, r.count])),
   }))
-}
 const rowIds = (body: string) =>
   [...body.matchAll(/<tr class="record" id="record-(\d+)"/g)].map((m) => Number(m[1]))
 
