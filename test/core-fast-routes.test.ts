@@ -1,14 +1,18 @@
 /**
- * Fast routes: exact-path GET/HEAD handlers a plugin declares for hot probes, answered before the router —
- * with the request id and the http.request event like every other route.
+ * Fast routes: exact-path handlers a plugin declares for hot probes (GET/HEAD) and ingestion (POST),
+ * answered before the router — with the request id and the http.request event like every other route. A
+ * fast POST gets only the plain case; everything else takes the router to the plugin's twin route.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test"
-import { definePlugin, type LogbookEvents } from "../src/plugin/contract"
+import { Elysia } from "elysia"
+import { definePlugin, fastRouteKey, type LogbookEvents } from "../src/plugin/contract"
 import { createTestApp, type TestApp } from "./support"
 
 let app: TestApp
 const seen: Array<LogbookEvents["http.request"]> = []
 let calls = 0
+let fastPosts = 0
+let routed = 0
 
 beforeAll(async () => {
   const probe = definePlugin({
@@ -17,7 +21,16 @@ beforeAll(async () => {
     setup(ctx) {
       ctx.events.on("http.request", (e) => seen.push(e))
     },
+    routes: () =>
+      new Elysia().post("/ingest", async ({ request }) => {
+        routed++
+        return new Response(`routed:${(await request.text()).length}`, { status: 201 })
+      }),
     fastRoutes: () => ({
+      "POST /ingest": async (request) => {
+        fastPosts++
+        return new Response(`fast:${(await request.text()).length}`, { status: 201 })
+      },
       "/probe-ok": () => {
         calls++
         return new Response("ok\n", { headers: { "content-type": "text/plain" } })
@@ -56,6 +69,63 @@ test("other methods and other paths go through the router as usual", async () =>
   expect(calls).toBe(before)
 })
 
-test("fast routes are listed with the plugin's routes", () => {
-  expect(app.host.infos.find((p) => p.id === "probe")?.routes).toEqual(["GET /probe-ok", "GET /probe-async"])
+test("a plain POST (known length, no Origin, no session) takes the fast route; the event names its path", async () => {
+  const res = await app.request("/ingest", {
+    method: "POST",
+    body: "hello",
+    // as it comes off the wire (a Request built in a test has no Content-Length of its own)
+    headers: { "content-type": "text/plain", "content-length": "5", "x-request-id": "post-1" },
+  })
+  expect(res.status).toBe(201)
+  expect(await res.text()).toBe("fast:5")
+  expect(res.headers.get("x-request-id")).toBe("post-1")
+  expect(seen.at(-1)).toMatchObject({ method: "POST", route: "/ingest", status: 201 })
+  expect(fastPosts).toBe(1)
+})
+
+test("every other POST goes through the router to the twin route: chunked, oversized, CORS, session cookie", async () => {
+  const before = { fastPosts, routed }
+  const chunked = new ReadableStream({
+    start(c) {
+      c.enqueue(new TextEncoder().encode("abc"))
+      c.close()
+    },
+  })
+  const asChunks = await app.request("/ingest", { method: "POST", body: chunked })
+  expect(await asChunks.text()).toBe("routed:3")
+  const withOrigin = await app.request("/ingest", {
+    method: "POST",
+    body: "x",
+    headers: { origin: "https://elsewhere.example", "content-length": "1" },
+  })
+  expect(await withOrigin.text()).toBe("routed:1")
+  // a session cookie: the router's CSRF check decides (this one is no valid session, so it passes on)
+  const session = await app.request("/ingest", {
+    method: "POST",
+    body: "x",
+    headers: { cookie: "logbook_session=forged", "content-length": "1" },
+  })
+  expect(await session.text()).toBe("routed:1")
+  const tooLarge = await app.request("/ingest", {
+    method: "POST",
+    body: "x",
+    headers: { "content-length": String(app.host.config.maxBodyBytes + 1) },
+  })
+  expect(tooLarge.status).toBe(413)
+  expect(fastPosts).toBe(before.fastPosts)
+  expect(routed).toBe(before.routed + 3)
+})
+
+test("fast routes are listed with the plugin's routes, once each", () => {
+  expect(app.host.infos.find((p) => p.id === "probe")?.routes).toEqual([
+    "POST /ingest",
+    "GET /probe-ok",
+    "GET /probe-async",
+  ])
+})
+
+test("fast route keys are a path or POST and a path; anything else is refused", () => {
+  expect(fastRouteKey("/livez")).toEqual({ method: "GET", path: "/livez" })
+  expect(fastRouteKey("POST /api/events")).toEqual({ method: "POST", path: "/api/events" })
+  for (const bad of ["PUT /x", "POST", "livez", "POST /a b"]) expect(() => fastRouteKey(bad)).toThrow(bad)
 })

@@ -153,13 +153,12 @@ interface CachedList {
   gzip?: Uint8Array<ArrayBuffer>
 }
 
-export function compatRoutes(ctx: PluginContext, store: ChangeStore, opts: { readCache: boolean }) {
-  const cache = createResponseCache<CachedList>(opts.readCache)
-  const hide = { detail: { hide: true } }
-  const notAllowed = () =>
-    message(405, "The method is not allowed for the requested URL.", { allow: "HEAD, GET, POST, OPTIONS" })
-
-  async function postEvent({ request }: { request: Request }) {
+/**
+ * `POST /api/events`: `201 "OK"` once the event is committed. The plugin also answers it as a fast route
+ * (before the router), so the same function serves both ways in.
+ */
+export function eventPoster(ctx: PluginContext, store: ChangeStore): (request: Request) => Promise<Response> {
+  return async (request) => {
     const refused = await refuse(ctx, request, "ingest")
     if (refused) return refused
     const bytes = new Uint8Array(await request.arrayBuffer())
@@ -172,6 +171,20 @@ export function compatRoutes(ctx: PluginContext, store: ChangeStore, opts: { rea
     await store.record(r.change)
     return new Response('"OK"\n', { status: 201, headers: { "content-type": JSON_TYPE } })
   }
+}
+
+export function compatRoutes(
+  ctx: PluginContext,
+  store: ChangeStore,
+  opts: { readCache: boolean; post: (request: Request) => Promise<Response> },
+) {
+  const { post } = opts
+  const cache = createResponseCache<CachedList>(opts.readCache)
+  const hide = { detail: { hide: true } }
+  const notAllowed = () =>
+    message(405, "The method is not allowed for the requested URL.", { allow: "HEAD, GET, POST, OPTIONS" })
+
+  const postEvent = ({ request }: { request: Request }) => post(request)
 
   async function listEvents({ request }: { request: Request }) {
     const refused = await refuse(ctx, request, "read")

@@ -6,7 +6,7 @@ import { Elysia } from "elysia"
 import { setting } from "../../src/config"
 import { definePlugin, type PluginContext } from "../../src/plugin/contract"
 import { apiRoutes } from "./api"
-import { compatRoutes } from "./compat"
+import { compatRoutes, eventPoster } from "./compat"
 import { toNewChange } from "./input"
 import { viewUrlFromLegacy } from "./legacy"
 import { migrations } from "./schema"
@@ -14,16 +14,21 @@ import { type ChangeStore, createChangeStore } from "./service"
 import { uiRoutes } from "./ui"
 import { SCRIPTS, STYLES } from "./ui-assets"
 
-// one store per plugin context (one per app): the context object is the key, no global state
-const stores = new WeakMap<PluginContext, ChangeStore>()
-const storeOf = (ctx: PluginContext): ChangeStore => {
-  let s = stores.get(ctx)
-  if (!s) {
-    s = createChangeStore(ctx.db, ctx.writer)
-    stores.set(ctx, s)
+// one store (and one poster over it) per plugin context (one per app): the context is the key, no global state
+const parts = new WeakMap<
+  PluginContext,
+  { store: ChangeStore; post: (request: Request) => Promise<Response> }
+>()
+const partsOf = (ctx: PluginContext) => {
+  let p = parts.get(ctx)
+  if (!p) {
+    const store = createChangeStore(ctx.db, ctx.writer)
+    p = { store, post: eventPoster(ctx, store) }
+    parts.set(ctx, p)
   }
-  return s
+  return p
 }
+const storeOf = (ctx: PluginContext): ChangeStore => partsOf(ctx).store
 
 export default definePlugin({
   id: "changes",
@@ -59,10 +64,12 @@ export default definePlugin({
         store.list({ from: fromMs, to: toMs, minCriticality: opts.minCriticality }, { limit: opts.limit }),
     })
   },
+  // what the changelog clients post, answered before the router (their plain case; the rest via routes)
+  fastRoutes: (ctx) => ({ "POST /api/events": partsOf(ctx).post, "POST /api/events/": partsOf(ctx).post }),
   routes(ctx) {
     const store = storeOf(ctx)
     return new Elysia({ name: "changes", strictPath: true })
-      .use(compatRoutes(ctx, store, { readCache: ctx.settings.readCache }))
+      .use(compatRoutes(ctx, store, { readCache: ctx.settings.readCache, post: partsOf(ctx).post }))
       .use(apiRoutes(ctx, store))
       .use(uiRoutes(ctx, store, { readCache: ctx.settings.readCache }))
   },

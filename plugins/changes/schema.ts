@@ -3,10 +3,21 @@
  * old changelog clients, which may send null criticality/category/description. The (ts, id) index
  * serves every newest-first window query and the cursor; (category, ts) serves category filters and
  * per-category counts within a window.
+ *
+ * The indexes are ascending (002): both databases scan them backwards for newest-first, and new events
+ * (stamped "now") then land at the right edge of the B-tree, where SQLite's and PostgreSQL's append fast
+ * paths apply. Descending, every insert split a page at the left edge: measured on SQLite, 40-row group
+ * commits cost 6.9 µs/row descending vs 5.9 µs/row ascending (microbenchmark, events stamped now).
  */
 import type { Migration } from "../../src/db/migrate"
 
 export const TABLE = "changes_events"
+
+const ASCENDING = `
+DROP INDEX changes_events_ts;
+DROP INDEX changes_events_category_ts;
+CREATE INDEX changes_events_ts ON changes_events (ts, id);
+CREATE INDEX changes_events_category_ts ON changes_events (category, ts);`
 
 export const migrations: Migration[] = [
   {
@@ -43,5 +54,10 @@ CREATE TABLE changes_events (
 );
 CREATE INDEX changes_events_ts ON changes_events (ts DESC, id DESC);
 CREATE INDEX changes_events_category_ts ON changes_events (category, ts DESC);`,
+  },
+  {
+    id: "changes/002_ascending_indexes",
+    sqlite: ASCENDING,
+    postgres: ASCENDING,
   },
 ]

@@ -69,3 +69,47 @@ test("close waits for an open transaction", async () => {
   expect(await tx).toBe(1)
   await closing
 })
+
+test("SQLite transactionSync commits, rolls back whole on error, and stands aside while a transaction is open", async () => {
+  const db = openSqlite(":memory:")
+  await db.exec("CREATE TABLE s (v TEXT NOT NULL CHECK (v <> 'bad'))")
+  const sync = db.transactionSync
+  if (!sync) throw new Error("SQLite offers transactionSync")
+  expect(sync((tx) => tx.run("INSERT INTO s (v) VALUES (?), (?)", ["a", "b"]))).toEqual({ value: 2 })
+  expect(() =>
+    sync((tx) => {
+      tx.run("INSERT INTO s (v) VALUES ('c')")
+      tx.run("INSERT INTO s (v) VALUES ('bad')")
+    }),
+  ).toThrow()
+  expect((await db.all("SELECT v FROM s ORDER BY v")).map((r) => r.v)).toEqual(["a", "b"])
+  // an async transaction awaiting between its statements: a synchronous one would land inside it
+  let release = () => {}
+  const open = db.transaction(async (t) => {
+    await t.run("INSERT INTO s (v) VALUES ('d')")
+    await new Promise<void>((r) => {
+      release = r
+    })
+    throw new Error("rolled back")
+  })
+  await Bun.sleep(5)
+  expect(sync((tx) => tx.run("INSERT INTO s (v) VALUES ('e')"))).toBeUndefined()
+  release()
+  await expect(open).rejects.toThrow("rolled back")
+  expect(sync((tx) => tx.all<{ v: string }>("SELECT v FROM s ORDER BY v"))?.value.map((r) => r.v)).toEqual([
+    "a",
+    "b",
+  ])
+  await db.close()
+})
+
+test("PostgreSQL has no transactionSync (its statements are asynchronous)", async () => {
+  const { db, drop } = await testDatabase()
+  try {
+    if (db.dialect === "postgres") expect(db.transactionSync).toBeUndefined()
+    else expect(typeof db.transactionSync).toBe("function")
+  } finally {
+    await db.close()
+    await drop()
+  }
+})

@@ -31,6 +31,12 @@ export interface Db {
   /** fn runs inside one transaction; nested calls reuse it. */
   transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T>
   /**
+   * SQLite only: fn runs to its end synchronously inside one transaction (nothing can interleave, so no
+   * await, no isolation bookkeeping) — or not at all (undefined) while another transaction is open, and the
+   * caller takes `transaction` instead. The group-commit writer's hot path.
+   */
+  transactionSync?<T>(fn: (tx: SyncStatements) => T): { value: T } | undefined
+  /**
    * drizzle over the same connection. On SQLite it executes directly on the handle, outside the
    * transaction isolation of all/get/run: use it for reads, or inside `transaction` only.
    */
@@ -41,6 +47,12 @@ export interface Db {
   /** Called after each statement with its text and duration (metrics); one observer, set once. */
   observe(observer: (sql: string, durationMs: number) => void): void
   close(): Promise<void>
+}
+
+/** The statements a synchronous transaction can run (bun:sqlite answers without a promise). */
+export interface SyncStatements {
+  all<T = Row>(sql: string, params?: readonly unknown[]): T[]
+  run(sql: string, params?: readonly unknown[]): number
 }
 
 const pgSqlCache = new Map<string, string>()
@@ -124,12 +136,18 @@ export function openSqlite(path: string): Db {
     return next
   }
 
+  const syncStatements: SyncStatements = {
+    all: <T>(sql: string, params: readonly unknown[] = []) =>
+      timed(sql, () => raw.query(sql).all(...sqliteParams(params)) as T[]),
+    run: (sql, params = []) => timed(sql, () => raw.query(sql).run(...sqliteParams(params)).changes),
+  }
+
   const db: Db = {
     dialect: "sqlite",
     sqlite: raw,
     orm,
     all<T>(sql: string, params: readonly unknown[] = []) {
-      return exclusive(() => timed(sql, () => raw.query(sql).all(...sqliteParams(params)) as T[]))
+      return exclusive(() => syncStatements.all<T>(sql, params))
     },
     get<T>(sql: string, params: readonly unknown[] = []) {
       return exclusive(() =>
@@ -137,7 +155,7 @@ export function openSqlite(path: string): Db {
       )
     },
     run(sql, params = []) {
-      return exclusive(() => timed(sql, () => raw.query(sql).run(...sqliteParams(params)).changes))
+      return exclusive(() => syncStatements.run(sql, params))
     },
     observe(o) {
       observer = o
@@ -181,6 +199,19 @@ export function openSqlite(path: string): Db {
       )
       txChain = next.catch(() => undefined)
       return next
+    },
+    transactionSync<T>(fn: (tx: SyncStatements) => T): { value: T } | undefined {
+      // an open transaction awaits between its statements: ours would land inside it
+      if (openTx !== 0 || raw.inTransaction) return undefined
+      raw.exec("BEGIN IMMEDIATE")
+      try {
+        const value = fn(syncStatements)
+        raw.exec("COMMIT")
+        return { value }
+      } catch (e) {
+        if (raw.inTransaction) raw.exec("ROLLBACK")
+        throw e
+      }
     },
     async close() {
       await txChain

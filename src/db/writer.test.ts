@@ -35,6 +35,13 @@ const counted = (): Db => ({
     transactions++
     return db.transaction(fn)
   },
+  transactionSync: db.transactionSync
+    ? (fn) => {
+        const r = db.transactionSync?.(fn)
+        if (r) transactions++
+        return r
+      }
+    : undefined,
 })
 
 const count = async (where = "1 = 1") =>
@@ -106,6 +113,32 @@ describe("group-commit writer", () => {
     await ins
     expect(transactions).toBe(1)
     expect(await count("v IN ('via-insert', 'via-run')")).toBe(2)
+    await w.close()
+  })
+
+  test("a flush while another transaction is open waits for it and never lands inside it", async () => {
+    const w = createWriter(db, { maxQueuedRows: 10_000 })
+    let release = () => {}
+    const open = db.transaction(async (tx) => {
+      await tx.run("INSERT INTO wt_items (v) VALUES ('open-tx')")
+      await new Promise<void>((r) => {
+        release = r
+      })
+      throw new Error("rolled back")
+    })
+    await Bun.sleep(5)
+    let committed = false
+    const queued = w.insert({ table: "wt_items", columns: ["v"], rows: [["queued-meanwhile"]] }).then(() => {
+      committed = true
+    })
+    await Bun.sleep(20)
+    // SQLite has one connection: the synchronous path stood aside and the flush queued behind it
+    if (db.dialect === "sqlite") expect(committed).toBe(false)
+    release()
+    await expect(open).rejects.toThrow("rolled back")
+    await queued
+    expect(await count("v = 'queued-meanwhile'")).toBe(1)
+    expect(await count("v = 'open-tx'")).toBe(0)
     await w.close()
   })
 

@@ -5,7 +5,7 @@
  * when full, `insert` throws WriterFullError (503 + Retry-After), never dropping accepted data. If a
  * group fails, each operation is retried alone so one bad row fails only its own caller.
  */
-import type { Db } from "./database"
+import type { Db, Row, SyncStatements } from "./database"
 
 export interface InsertOp {
   table: string
@@ -41,14 +41,15 @@ export interface Writer {
   close(): Promise<void>
 }
 
+interface RunOp {
+  kind: "run"
+  fn: (tx: Db) => Promise<unknown>
+  resolve: (v: unknown) => void
+  reject: (e: unknown) => void
+}
 type Pending =
   | { kind: "insert"; op: InsertOp; resolve: (v: unknown[]) => void; reject: (e: unknown) => void }
-  | {
-      kind: "run"
-      fn: (tx: Db) => Promise<unknown>
-      resolve: (v: unknown) => void
-      reject: (e: unknown) => void
-    }
+  | RunOp
 
 const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/
 
@@ -89,34 +90,53 @@ export function createWriter(
     return sql
   }
 
-  async function writeInserts(tx: Db, ops: InsertOp[]): Promise<unknown[][]> {
-    // ops share table, columns, returning and suffix: one multi-row statement per chunk
+  /** One multi-row statement per chunk for ops that share table, columns, returning and suffix. */
+  function insertStatements(ops: InsertOp[]): Array<{ sql: string; params: unknown[] }> {
     const { table, columns, returning, suffix } = ops[0]
     const all: (readonly unknown[])[] = []
     for (const op of ops) for (const r of op.rows) all.push(r)
     // Chunks are powers of two (capped by the parameter limit), so the statement texts repeat and the
     // prepared statements are reused: a batch of 37 rows is 32 + 4 + 1, never a one-off 37-row text.
     const maxChunk = 2 ** Math.floor(Math.log2(Math.max(1, Math.floor(maxParams / columns.length))))
-    const returned: unknown[] = []
+    const statements: Array<{ sql: string; params: unknown[] }> = []
     for (let i = 0; i < all.length; ) {
       let size = maxChunk
       while (size > all.length - i) size >>= 1
-      const part = all.slice(i, i + size)
+      statements.push({
+        sql: insertSql(table, columns, size, suffix, returning),
+        params: all.slice(i, i + size).flat(),
+      })
       i += size
-      const sql = insertSql(table, columns, size, suffix, returning)
-      const params = part.flat()
-      if (returning) {
-        const rows = await tx.all<Record<string, unknown>>(sql, params)
-        for (const r of rows) returned.push(r[returning])
-      } else await tx.run(sql, params)
     }
+    return statements
+  }
+
+  /** The rows returned for all ops' rows, in row order → the returned column, one list per op. */
+  function perOp(ops: InsertOp[], rows: Row[]): unknown[][] {
+    const returning = ops[0].returning
     const out: unknown[][] = []
     let at = 0
     for (const op of ops) {
-      out.push(returning ? returned.slice(at, at + op.rows.length) : [])
+      out.push(returning ? rows.slice(at, at + op.rows.length).map((r) => r[returning]) : [])
       at += op.rows.length
     }
     return out
+  }
+
+  async function writeInserts(tx: Db, ops: InsertOp[]): Promise<unknown[][]> {
+    const rows: Row[] = []
+    for (const { sql, params } of insertStatements(ops))
+      if (ops[0].returning) rows.push(...(await tx.all(sql, params)))
+      else await tx.run(sql, params)
+    return perOp(ops, rows)
+  }
+
+  function writeInsertsSync(tx: SyncStatements, ops: InsertOp[]): unknown[][] {
+    const rows: Row[] = []
+    for (const { sql, params } of insertStatements(ops))
+      if (ops[0].returning) rows.push(...tx.all(sql, params))
+      else tx.run(sql, params)
+    return perOp(ops, rows)
   }
 
   const sameShape = (a: InsertOp, b: InsertOp) =>
@@ -126,28 +146,48 @@ export function createWriter(
     a.columns.length === b.columns.length &&
     a.columns.every((c, i) => c === b.columns[i])
 
-  async function writeGroup(tx: Db, batch: Pending[]): Promise<unknown[]> {
-    const results: unknown[] = new Array(batch.length)
-    let i = 0
-    while (i < batch.length) {
+  /** The batch cut into runs: one `run` function, or consecutive inserts of the same shape. */
+  function runsOf(batch: Pending[]): Array<{ at: number; run?: RunOp; inserts?: InsertOp[] }> {
+    const runs: Array<{ at: number; run?: RunOp; inserts?: InsertOp[] }> = []
+    for (let i = 0; i < batch.length; ) {
       const p = batch[i]
       if (p.kind === "run") {
-        results[i] = await p.fn(tx)
+        runs.push({ at: i, run: p })
         i++
         continue
       }
+      const inserts = [p.op]
       let j = i + 1
-      while (j < batch.length) {
-        const q = batch[j]
-        if (q.kind !== "insert" || !sameShape(p.op, q.op)) break
-        j++
-      }
-      const ops = batch.slice(i, j).map((x) => (x as Extract<Pending, { kind: "insert" }>).op)
-      const r = await writeInserts(tx, ops)
-      for (let k = 0; k < r.length; k++) results[i + k] = r[k]
+      for (let q = batch[j]; q?.kind === "insert" && sameShape(p.op, q.op); q = batch[++j]) inserts.push(q.op)
+      runs.push({ at: i, inserts })
       i = j
     }
+    return runs
+  }
+
+  async function writeGroup(tx: Db, batch: Pending[]): Promise<unknown[]> {
+    const results: unknown[] = new Array(batch.length)
+    for (const { at, run, inserts } of runsOf(batch)) {
+      if (run) results[at] = await run.fn(tx)
+      else
+        (await writeInserts(tx, inserts as InsertOp[])).forEach((r, k) => {
+          results[at + k] = r
+        })
+    }
     return results
+  }
+
+  /** A batch of inserts only, in one synchronous SQLite transaction; undefined when that is not possible. */
+  function writeGroupSync(batch: Pending[]): unknown[] | undefined {
+    if (!db.transactionSync || batch.some((p) => p.kind === "run")) return undefined
+    return db.transactionSync((tx) => {
+      const results: unknown[] = new Array(batch.length)
+      for (const { at, inserts } of runsOf(batch))
+        writeInsertsSync(tx, inserts as InsertOp[]).forEach((r, k) => {
+          results[at + k] = r
+        })
+      return results
+    })?.value
   }
 
   async function flush() {
@@ -162,7 +202,7 @@ export function createWriter(
       const started = performance.now()
       let written = rows
       try {
-        const results = await db.transaction((tx) => writeGroup(tx, batch))
+        const results = writeGroupSync(batch) ?? (await db.transaction((tx) => writeGroup(tx, batch)))
         for (let i = 0; i < batch.length; i++) (batch[i].resolve as (v: unknown) => void)(results[i])
       } catch {
         // isolate the failure: each operation in its own transaction (a `run` function runs again)

@@ -11,7 +11,7 @@ import { type Html, html } from "../../views/html"
 import { layout } from "../../views/layout"
 import { WriterFullError } from "../db/writer"
 import { requestScope } from "../log"
-import type { FastRoute, Ui } from "../plugin/contract"
+import { type FastRoute, fastRouteKey, type Ui } from "../plugin/contract"
 import type { Host } from "../plugin/host"
 import { VERSION } from "../version"
 import { SESSION_COOKIE } from "./auth"
@@ -373,12 +373,30 @@ export function createApp(host: Host): App {
     return response
   }
 
-  const fastRoutes = new Map<string, FastRoute>()
+  // fast routes by path: "/livez" (GET and HEAD) and "POST /api/events" (the plain case of a POST, below)
+  const fastGets = new Map<string, FastRoute>()
+  const fastPosts = new Map<string, FastRoute>()
   for (const m of host.mounted)
-    for (const [path, route] of Object.entries(m.fastRoutes ?? {})) {
-      if (fastRoutes.has(path)) throw new Error(`fast route ${path} of ${m.plugin.id} is already taken`)
-      fastRoutes.set(path, route)
+    for (const [key, route] of Object.entries(m.fastRoutes ?? {})) {
+      const { method, path } = fastRouteKey(key)
+      const table = method === "GET" ? fastGets : fastPosts
+      if (table.has(path)) throw new Error(`fast route ${key} of ${m.plugin.id} is already taken`)
+      table.set(path, route)
     }
+
+  /**
+   * A POST the fast route may answer: a body of known length within the limit, no browser session (those
+   * need the CSRF check) and no Origin (CORS headers). Anything else takes the router to the same route.
+   */
+  const plainPost = (headers: Headers): boolean => {
+    const length = headers.get("content-length")
+    return (
+      length !== null &&
+      Number(length) <= maxBody &&
+      !headers.has("origin") &&
+      !headers.get("cookie")?.includes(SESSION_COOKIE)
+    )
+  }
 
   /** A fast route: no router, no hooks, no AsyncLocalStorage; request id and the request event all the same. */
   async function answerFast(route: FastRoute, path: string, request: Request, requestId: string) {
@@ -401,10 +419,14 @@ export function createApp(host: Host): App {
   return {
     elysia: elysia as unknown as Elysia,
     fetch(incoming) {
-      if (fastRoutes.size && (incoming.method === "GET" || incoming.method === "HEAD")) {
+      const method = incoming.method
+      const fastTable =
+        method === "GET" || method === "HEAD" ? fastGets : method === "POST" ? fastPosts : undefined
+      if (fastTable?.size) {
         const path = pathOf(incoming.url)
-        const fast = fastRoutes.get(path)
-        if (fast) return answerFast(fast, path, incoming, requestIdOf(incoming.headers))
+        const fast = fastTable.get(path)
+        if (fast && (fastTable === fastGets || plainPost(incoming.headers)))
+          return answerFast(fast, path, incoming, requestIdOf(incoming.headers))
       }
       // Elysia 1.4 takes the path from index 11 of the URL on: a host shorter than 4 characters
       // (`Host: api`) would lose the start of the path. Such requests get a longer host in their URL.

@@ -276,6 +276,13 @@ export interface PluginContext<S extends SettingsSpec = SettingsSpec> {
 
 export type FastRoute = (request: Request) => Response | Promise<Response>
 
+/** A fast route's key: "/path" (GET and HEAD) or "POST /path". */
+export function fastRouteKey(key: string): { method: "GET" | "POST"; path: string } {
+  const m = /^(?:(GET|POST) )?(\/\S*)$/.exec(key)
+  if (!m) throw new Error(`fast route ${JSON.stringify(key)}: expected "/path" or "POST /path"`)
+  return { method: (m[1] as "GET" | "POST" | undefined) ?? "GET", path: m[2] as string }
+}
+
 export interface LogbookPlugin<S extends SettingsSpec = SettingsSpec> {
   kind?: "logbook.plugin"
   /** Route prefix, OpenAPI tag, table prefix, logger name. */
@@ -300,9 +307,13 @@ export interface LogbookPlugin<S extends SettingsSpec = SettingsSpec> {
   setup?(ctx: PluginContext<S>): void | Promise<void>
   routes?(ctx: PluginContext<S>): AnyElysia
   /**
-   * Exact-path GET/HEAD handlers answered before the router, for probes that load balancers and kubelets
-   * call thousands of times (`/livez`). They skip Elysia (no hooks, no auth, no body parsing) but still get
-   * the request id header and the `http.request` event. Anything with parameters belongs in `routes`.
+   * Exact-path handlers answered before the router, for what is called thousands of times a second: probes
+   * (`"/livez"`: GET and HEAD) and ingestion (`"POST /api/events"`). They skip Elysia (no hooks, no auth,
+   * no body parsing, no schema) but still get the request id header and the `http.request` event. A fast
+   * POST is given only the plain case — a Content-Length within LOGBOOK_MAX_BODY_BYTES, no Origin, no
+   * session cookie; every other request (chunked, oversized, CORS, a browser session that needs the CSRF
+   * check) goes through the router, so a POST fast route must have its twin in `routes` and answer alike.
+   * Anything with path parameters belongs in `routes`.
    */
   fastRoutes?(ctx: PluginContext<S>): Record<string, FastRoute>
   checks?(ctx: PluginContext<S>): HealthCheck[]

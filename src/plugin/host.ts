@@ -36,6 +36,7 @@ import type {
   Ui,
   Widget,
 } from "./contract"
+import { fastRouteKey } from "./contract"
 import { createEventBus, createHealthRegistry, createMetrics, createServiceRegistry } from "./registries"
 
 /** LOGBOOK_* variables that are read outside the settings (tests, build). */
@@ -371,7 +372,11 @@ export async function createHost(opts: HostOptions): Promise<Host> {
       for (const c of plugin.checks?.(ctx) ?? []) health.register(c, plugin.id)
       const routes = plugin.routes?.(ctx)
       const fastRoutes = plugin.fastRoutes?.(ctx)
-      info.routes = [...Object.keys(fastRoutes ?? {}).map((p) => `GET ${p}`), ...routeList(routes)]
+      const fast = Object.keys(fastRoutes ?? {}).map((key) => {
+        const { method, path } = fastRouteKey(key) // a malformed key fails this plugin, reported
+        return `${method} ${path}`
+      })
+      info.routes = [...new Set([...fast, ...routeList(routes)])]
       info.checks = health
         .list()
         .filter((c) => c.source === plugin.id)
