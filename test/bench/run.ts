@@ -3,13 +3,15 @@
  * baseline), measured in the same run. Every module in test/bench/scenarios/*.ts exports
  * `scenarios: BenchScenario[]`; each module (split further by scenario `env`) is a group that gets its own
  * freshly started Logbook with a temp data dir: `seed()` before start, `prepare()` after, then the wrk
- * request or the custom `run()`. The baseline is measured again between groups when the last measurement
- * is old (the machine is shared and noisy): each ratio uses the baseline measured nearest in time.
+ * request or the custom `run()`. The machine is shared and noisy, so every wrk measurement is bracketed by
+ * baseline measurements (B S B S B …: the baseline after one scenario is the one before the next) and its
+ * ratio is taken against the mean of the two around it. `--rounds N` measures each wrk scenario N times,
+ * alternating with the baseline, and reports the median ratio with its range.
  * Also reported: the binary's start-up time (spawn → first 200 on `/`, median of 5), its idle RSS and size.
  * Prints a table and writes `.bench/results-<timestamp>.json` and `.bench/latest.json`.
  *
- *   bun run bench [--only <substring>] [--duration <s>] [--quick] [--connections <n>] [--binary] [--build]
- *                 [--no-startup] [--postgres postgres://postgres@127.0.0.1:5432/test]
+ *   bun run bench [--only <substring>] [--duration <s>] [--quick] [--connections <n>] [--rounds <n>]
+ *                 [--binary] [--build] [--no-startup] [--postgres postgres://postgres@127.0.0.1:5432/test]
  *
  * `--postgres <url>` runs every group on its own fresh schema of that PostgreSQL (LOGBOOK_DATABASE_URL).
  */
@@ -24,8 +26,6 @@ import { runWrk, type WrkResult, wrkAvailable } from "./wrk"
 
 const ROOT = resolve(import.meta.dir, "../..")
 const BINARY = resolve(ROOT, "dist/logbook")
-/** Re-measure the baseline before a group when the last measurement is older than this. */
-const BASELINE_MAX_AGE_MS = 90_000
 
 const { values: opts } = parseArgs({
   args: process.argv.slice(2),
@@ -34,6 +34,7 @@ const { values: opts } = parseArgs({
     duration: { type: "string", default: "10" },
     quick: { type: "boolean", default: false },
     connections: { type: "string", default: "64" },
+    rounds: { type: "string", default: "1" },
     binary: { type: "boolean", default: false },
     build: { type: "boolean", default: false },
     "no-startup": { type: "boolean", default: false },
@@ -42,6 +43,8 @@ const { values: opts } = parseArgs({
 })
 const duration = opts.quick ? 3 : Number(opts.duration)
 const connections = Number(opts.connections)
+const rounds = Number(opts.rounds)
+if (!(Number.isInteger(rounds) && rounds >= 1 && rounds <= 20)) throw new Error("--rounds must be 1..20")
 if (!(duration > 0 && duration <= 600)) throw new Error("--duration must be 1..600 seconds")
 if (!(connections > 0 && connections <= 1024)) throw new Error("--connections must be 1..1024")
 if (!wrkAvailable()) {
@@ -57,14 +60,28 @@ interface Measurement extends WrkResult {
   connections: number
 }
 
+/** One wrk measurement of a scenario and the baselines measured just before and after it. */
+interface Round extends WrkResult {
+  at: number
+  baselineBeforeRps?: number
+  baselineAfterRps?: number
+  ratio?: number
+}
+
 interface ScenarioResult {
   group: string
   name: string
   at: number
+  /** The round with the median ratio (the one reported). */
   wrk?: WrkResult
+  rounds?: Round[]
   custom?: Record<string, number>
+  /** Mean of the baselines around the reported round. */
   baselineRps?: number
+  /** Median over the rounds; with its range when there are several. */
   ratio?: number
+  ratioMin?: number
+  ratioMax?: number
   target?: BenchScenario["target"]
   meetsTarget?: boolean
   keepAlive: boolean
@@ -121,6 +138,7 @@ async function measureBaseline(mode: Mode): Promise<Measurement> {
   const r = await runWrk({ url: `${baselineServer.baseUrl}/`, durationSeconds: duration, ...mode })
   const m = { ...r, at: (start + since()) / 2, ...mode }
   baselines.push(m)
+  lastMeasured = { baseline: mode }
   console.log(
     `${baselineName(m)}: ${fmtRps(m.requestsPerSec)} req/s, p50 ${fmtMs(m.p50Ms)}, p99 ${fmtMs(m.p99Ms)}`,
   )
@@ -130,21 +148,18 @@ async function measureBaseline(mode: Mode): Promise<Measurement> {
 const baselineName = (m: Mode) =>
   `baseline hello-world${m.connections === connections ? "" : ` c${m.connections}`}${m.keepAlive ? "" : " close"}`
 
-function nearestBaseline(at: number, mode: Mode): Measurement | undefined {
-  let best: Measurement | undefined
-  for (const b of baselines)
-    if (sameMode(b, mode) && (!best || Math.abs(b.at - at) < Math.abs(best.at - at))) best = b
-  return best
+/** The last thing measured in this run: a baseline of some mode, or a scenario. */
+let lastMeasured: { baseline?: Mode } = {}
+
+/** A baseline of this mode right before the next scenario measurement (unless one was just taken). */
+async function baselineBefore(mode: Mode) {
+  if (!lastMeasured.baseline || !sameMode(lastMeasured.baseline, mode)) await measureBaseline(mode)
 }
 
-/** Measures the baseline again for each mode the group uses when its last measurement is old (or none). */
-async function freshBaselines(group: Group) {
-  for (const s of group.scenarios) {
-    if (!s.request) continue
-    const mode = { keepAlive: s.keepAlive !== false, connections: s.connections ?? connections }
-    const last = baselines.filter((b) => sameMode(b, mode)).at(-1)
-    if (!last || since() - last.at > BASELINE_MAX_AGE_MS) await measureBaseline(mode)
-  }
+/** The baselines of a mode measured just before and just after a moment. */
+function baselinesAround(at: number, mode: Mode): { before?: Measurement; after?: Measurement } {
+  const same = baselines.filter((b) => sameMode(b, mode))
+  return { before: same.filter((b) => b.at < at).at(-1), after: same.find((b) => b.at > at) }
 }
 
 // --- scenarios ----------------------------------------------------------------------------------------------
@@ -262,13 +277,22 @@ async function runGroup(group: Group): Promise<ScenarioResult[]> {
             s.run(ctx),
           )
         } else if (s.request) {
-          result.wrk = await runWrk({
-            url: `${server.baseUrl}${s.request.path}`,
-            request: s.request,
-            keepAlive: s.keepAlive,
-            connections: ctx.connections,
-            durationSeconds: ctx.durationSeconds,
-          })
+          const mode = { keepAlive: s.keepAlive !== false, connections: ctx.connections }
+          result.rounds = []
+          for (let i = 0; i < rounds; i++) {
+            await baselineBefore(mode)
+            const roundStart = since()
+            const w = await runWrk({
+              url: `${server.baseUrl}${s.request.path}`,
+              request: s.request,
+              keepAlive: s.keepAlive,
+              connections: ctx.connections,
+              durationSeconds: ctx.durationSeconds,
+            })
+            lastMeasured = {}
+            result.rounds.push({ ...w, at: (roundStart + since()) / 2 })
+          }
+          result.wrk = result.rounds.at(-1)
         } else throw new Error("scenario has neither request nor run()")
         result.at = (start + since()) / 2
         result.rssKiB = await rssKiB(server.pid).catch(() => undefined)
@@ -412,25 +436,46 @@ console.log(row(["scenario", "req/s", "p50", "p99", "ratio", "target", "notes"])
 
 const results: ScenarioResult[] = []
 try {
-  await measureBaseline({ keepAlive: true, connections })
-  for (const g of groups) {
-    await freshBaselines(g)
-    results.push(...(await runGroup(g)))
+  for (const g of groups) results.push(...(await runGroup(g)))
+  // the closing bracket: a baseline after the last measurement of every mode used
+  const modes = results
+    .filter((r) => r.rounds?.length)
+    .map((r) => ({ keepAlive: r.keepAlive, connections: r.connections }))
+  for (const mode of modes.filter((m, i) => modes.findIndex((n) => sameMode(m, n)) === i)) {
+    const lastRound = Math.max(
+      ...results.filter((r) => sameMode(r, mode)).flatMap((r) => (r.rounds ?? []).map((x) => x.at)),
+    )
+    if (!baselinesAround(lastRound, mode).after) await measureBaseline(mode)
   }
-  // a long run gets a closing baseline too, so the last groups have one near them
-  const main = { keepAlive: true, connections }
-  const last = baselines.filter((b) => sameMode(b, main)).at(-1) as Measurement
-  if (results.length && since() - last.at > BASELINE_MAX_AGE_MS) await measureBaseline(main)
 } finally {
   await baselineServer?.stop().catch(() => {})
 }
 
 for (const r of results) {
-  if (!r.wrk) continue
-  const b = nearestBaseline(r.at, r)
-  if (!b) continue
-  r.baselineRps = b.requestsPerSec
-  r.ratio = r.wrk.requestsPerSec / b.requestsPerSec
+  if (!r.rounds?.length) continue
+  for (const round of r.rounds) {
+    const { before, after } = baselinesAround(round.at, r)
+    round.baselineBeforeRps = before?.requestsPerSec
+    round.baselineAfterRps = after?.requestsPerSec
+    const around = [before, after].filter((b) => b !== undefined).map((b) => b.requestsPerSec)
+    if (around.length)
+      round.ratio = round.requestsPerSec / (around.reduce((a, b) => a + b, 0) / around.length)
+  }
+  const rated = r.rounds.filter((x) => x.ratio !== undefined)
+  if (!rated.length) continue
+  const ratios = rated.map((x) => x.ratio as number)
+  r.ratio = median(ratios)
+  // the round nearest the median is the one whose numbers (req/s, latencies) the table shows
+  const reported = rated.reduce((a, b) =>
+    Math.abs((b.ratio as number) - (r.ratio as number)) < Math.abs((a.ratio as number) - (r.ratio as number))
+      ? b
+      : a,
+  )
+  r.wrk = reported
+  r.at = reported.at
+  r.baselineRps = reported.requestsPerSec / (reported.ratio as number)
+  r.ratioMin = Math.min(...ratios)
+  r.ratioMax = Math.max(...ratios)
   if (r.target?.ratio !== undefined) r.meetsTarget = r.ratio >= r.target.ratio
 }
 
@@ -462,7 +507,14 @@ for (const r of results) {
         fmtMs(r.wrk.p99Ms),
         r.ratio?.toFixed(2) ?? "",
         `${targetText(r.target)}${r.meetsTarget === false ? " MISSED" : r.meetsTarget ? " ok" : ""}`,
-        wrkNotes(r),
+        [
+          (r.rounds?.length ?? 0) > 1
+            ? `${r.rounds?.length} rounds, ratio ${r.ratioMin?.toFixed(2)}–${r.ratioMax?.toFixed(2)}`
+            : "",
+          wrkNotes(r),
+        ]
+          .filter(Boolean)
+          .join(", "),
       ]),
     )
 }
@@ -497,6 +549,7 @@ const report = {
   options: {
     durationSeconds: duration,
     connections,
+    rounds,
     threads: 2,
     binary: opts.binary,
     only: opts.only ?? null,

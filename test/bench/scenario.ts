@@ -7,7 +7,10 @@ export interface WrkRequest {
   method: "GET" | "POST" | "HEAD"
   path: string
   headers?: Record<string, string>
-  /** One body, or several rotated request by request. */
+  /**
+   * One body, or several rotated request by request. `{{now}}` in a body becomes the current Unix time in
+   * seconds, request by request (as clients stamp events they send).
+   */
   body?: string | string[]
 }
 

@@ -82,6 +82,24 @@ describe.skipIf(!wrkAvailable())("wrk against a recording server", () => {
     expect(seen.every((s) => s.type === "application/json" && s.connection === "close")).toBe(true)
   }, 15_000)
 
+  test("{{now}} in a body is the current Unix time in seconds, request by request", async () => {
+    seen.length = 0
+    const before = Math.floor(Date.now() / 1000)
+    await runWrk({
+      url: `http://127.0.0.1:${server.port}/stamped`,
+      request: { method: "POST", path: "/stamped", body: '{"unix_timestamp":{{now}}}' },
+      connections: 1,
+      durationSeconds: 1,
+    })
+    const after = Math.ceil(Date.now() / 1000)
+    expect(seen.length).toBeGreaterThan(3)
+    for (const s of seen) {
+      const ts = JSON.parse(s.body).unix_timestamp
+      expect(ts).toBeGreaterThanOrEqual(before)
+      expect(ts).toBeLessThanOrEqual(after)
+    }
+  }, 15_000)
+
   test("only 127.0.0.1 is ever loaded", async () => {
     await expect(runWrk({ url: "http://localhost:1/", connections: 1, durationSeconds: 1 })).rejects.toThrow(
       "only loads 127.0.0.1",

@@ -23,6 +23,8 @@ export interface WrkResult {
 }
 
 export const WRK = process.env.LOGBOOK_WRK ?? "wrk"
+/** In a request body: the current Unix time in seconds, filled in request by request. */
+const NOW = "{{now}}"
 
 export function wrkAvailable(): boolean {
   return Bun.which(WRK) !== null
@@ -46,14 +48,19 @@ export function wrkScript(req: WrkRequest, keepAlive = true): string | undefined
   if (req.method === "GET" && bodies.length === 0 && Object.keys(headers).length === 0) return undefined
   const lines = [`wrk.method = ${luaString(req.method)}`]
   for (const [k, v] of Object.entries(headers)) lines.push(`wrk.headers[${luaString(k)}] = ${luaString(v)}`)
-  if (bodies.length === 1) lines.push(`wrk.body = ${luaString(bodies[0] as string)}`)
-  if (bodies.length > 1) {
+  const stamped = bodies.some((b) => b.includes(NOW))
+  if (bodies.length === 1 && !stamped) lines.push(`wrk.body = ${luaString(bodies[0] as string)}`)
+  else if (bodies.length) {
     // rotate the bodies; each thread starts at a different offset
     lines.push(`local bodies = { ${bodies.map(luaString).join(", ")} }`)
     lines.push("local i = math.random(#bodies)")
     lines.push("request = function()")
     lines.push("  i = i % #bodies + 1")
-    lines.push(`  return wrk.format(nil, nil, nil, bodies[i])`)
+    lines.push(
+      stamped
+        ? `  return wrk.format(nil, nil, nil, (string.gsub(bodies[i], "{{now}}", tostring(os.time()))))`
+        : "  return wrk.format(nil, nil, nil, bodies[i])",
+    )
     lines.push("end")
   }
   return `${lines.join("\n")}\n`

@@ -1,6 +1,6 @@
 // Changes scenarios (issue 3).
-// 1. `POST /api/events` with the changelog clients' body, keep-alive, 64 connections, durable (answered
-//    after the group commit): target ratio ≥ 0.35 of plain Bun.serve.
+// 1. `POST /api/events` with the six changelog clients' bodies (rotated, stamped now), keep-alive,
+//    64 connections, durable (answered after the group commit): target ratio ≥ 0.35 of plain Bun.serve.
 // 2. `GET /api/events?hours_ago=1` and 3. `/ui/changes` (last hour, first page of 50) on a database holding
 //    1,000,000 events spread over the last 30 days (~1,400 in the last hour), seeded straight into the
 //    instance's SQLite file or PostgreSQL before start: target ratio ≥ 0.15. Reads are answered from a
@@ -86,22 +86,16 @@ async function seedEvents({ env }: { env: Record<string, string> }): Promise<voi
   }
 }
 
+// the six clients' representative bodies (reference §3), stamped with the current time as the clients do
+// (`date +%s`, `time()`…): bash's is the invalid JSON it sends for a description with quotes (lenient path)
 const POST_BODIES = [
-  {
-    criticality: "5",
-    unix_timestamp: "1795342058",
-    category: "deploy",
-    description: "Manually restarting all app servers",
-  },
-  {
-    criticality: 2,
-    unix_timestamp: 1795342071,
-    category: "flag",
-    description: "checkout-v2 enabled for 10%",
-    env: "prod",
-  },
-  { description: "hello", criticality: 1, category: "misc", unix_timestamp: 1795342074 },
-].map((b) => JSON.stringify(b))
+  '{"criticality": "5", "unix_timestamp": "{{now}}", "category": "deploy", "description": "Manually restarting "all" app servers"}',
+  '{"criticality": "5", "unix_timestamp": "{{now}}", "category": "deploy", "description": "Msg with \\"quotes\\" and \\u00fcnicode", "field_1": "value1"}',
+  '{"criticality":8,"unix_timestamp":{{now}},"category":"deploy","description":"Msg \\"quoted\\" ünicode","environment":"prod"}',
+  '{"description":"hello","criticality":5,"category":"info","unix_timestamp":{{now}}}',
+  '{"criticality":1,"category":"misc","description":"test event","unix_timestamp":{{now}}}',
+  '{"category":"misc","criticality":"1","description":"Server is behind BasicAuth!","environment":"production","unix_timestamp":"{{now}}"}',
+]
 
 const post: WrkRequest = {
   method: "POST",
