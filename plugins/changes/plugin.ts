@@ -66,6 +66,7 @@ export default definePlugin({
   },
   // what the changelog clients post, answered before the router (their plain case; the rest via routes)
   fastRoutes: (ctx) => ({ "POST /api/events": partsOf(ctx).post, "POST /api/events/": partsOf(ctx).post }),
+  stop: (ctx) => partsOf(ctx).store.close(),
   routes(ctx) {
     const store = storeOf(ctx)
     return new Elysia({ name: "changes", strictPath: true })

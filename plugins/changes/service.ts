@@ -7,6 +7,7 @@
 import type { Db } from "../../src/db/database"
 import type { Writer } from "../../src/db/writer"
 import type { ChangeEvent } from "../../src/plugin/contract"
+import { createLiveFeed } from "./feed"
 import { TABLE } from "./schema"
 
 /** Documented maximums, the same on every backend (longer values are refused with 400). */
@@ -183,17 +184,30 @@ export interface ChangeStore {
   get(id: number): Promise<ChangeEvent | undefined>
   /** Increases after every committed write in this process (response caches key on it). */
   generation(): number
-  /** Called with the events committed by this process (live views). Returns an unsubscribe. */
+  /**
+   * Called with new events, oldest first: committed by this process at once, by other instances sharing
+   * the database within a moment (see feed.ts). Returns an unsubscribe.
+   */
   subscribe(fn: (events: ChangeEvent[]) => void): () => void
+  /** Stops watching for other instances' events. */
+  close(): Promise<void>
   /** The highest id stored (0 when empty). */
   maxId(): Promise<number>
   /** A cheap "is the database answering" probe for /healthcheck: does any row exist? */
   any(): Promise<boolean>
 }
 
-export function createChangeStore(db: Db, writer: Writer): ChangeStore {
+export function createChangeStore(db: Db, writer: Writer, opts: { safetyPollMs?: number } = {}): ChangeStore {
   let generation = 0
-  const subscribers = new Set<(events: ChangeEvent[]) => void>()
+  const feed = createLiveFeed(
+    db,
+    {
+      after: async (afterId, limit) =>
+        (await db.all<EventRow>(`${SELECT} WHERE id > ? ORDER BY id LIMIT ${limit}`, [afterId])).map(toEvent),
+      maxId: () => store.maxId(),
+    },
+    opts,
+  )
 
   async function recordMany(changes: readonly NewChange[]): Promise<number[]> {
     if (!changes.length) return []
@@ -212,8 +226,8 @@ export function createChangeStore(db: Db, writer: Writer): ChangeStore {
     ])
     const ids = (await writer.insert({ table: TABLE, columns: COLUMNS, rows, returning: "id" })).map(Number)
     generation++
-    if (subscribers.size) {
-      const events = changes.map((c, i) =>
+    feed.committed(() =>
+      changes.map((c, i) =>
         toEvent({
           id: ids[i],
           ...c,
@@ -223,13 +237,12 @@ export function createChangeStore(db: Db, writer: Writer): ChangeStore {
           url: c.url ?? null,
           tags: c.tags ?? {},
         }),
-      )
-      for (const s of subscribers) s(events)
-    }
+      ),
+    )
     return ids
   }
 
-  return {
+  const store: ChangeStore = {
     recordMany,
     record: async (c) => (await recordMany([c]))[0],
     async list(filter, opts = {}) {
@@ -269,10 +282,8 @@ export function createChangeStore(db: Db, writer: Writer): ChangeStore {
       return r ? toEvent(r) : undefined
     },
     generation: () => generation,
-    subscribe(fn) {
-      subscribers.add(fn)
-      return () => subscribers.delete(fn)
-    },
+    subscribe: (fn) => feed.subscribe(fn),
+    close: () => feed.stop(),
     async maxId() {
       const r = await db.get<{ m: number | null }>(`SELECT max(id) AS m FROM ${TABLE}`)
       return Number(r?.m ?? 0)
@@ -281,6 +292,7 @@ export function createChangeStore(db: Db, writer: Writer): ChangeStore {
       return (await db.get(`SELECT 1 AS one FROM ${TABLE} LIMIT 1`)) !== undefined
     },
   }
+  return store
 }
 
 /** Whether an event passes a filter's non-time conditions (live views test new events in memory). */

@@ -207,7 +207,8 @@ describe.skipIf(!browserAvailable)("in a browser", () => {
     }
     expect(seen).toBe(true)
     expect(await page.textContent("#changes-live")).toContain("arrived live")
-    // a row committed by another instance (straight into the shared database) arrives by the poll
+    // a row committed by another instance (straight into the shared database, on this same connection, so
+    // no data_version change) arrives by the live feed's safety poll
     await app.db.run(
       "INSERT INTO changes_events (ts, criticality, category, description, source, tags) VALUES (?, 2, 'other', 'from another instance', 'api', ?)",
       [T0, "{}"],

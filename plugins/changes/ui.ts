@@ -164,10 +164,8 @@ ${v.dashboard ? html`<input type="hidden" name="dashboard" value="1">` : ""}
       async ({ request }) => {
         const v = viewFromQuery(new URL(request.url).searchParams)
         const encoder = new TextEncoder()
-        // Rows come two ways: pushed at once for commits of this instance, and polled every few seconds
-        // (id > the highest seen) for commits of other instances sharing the database. `sent` keeps a row
-        // from showing twice when both ways deliver it.
-        let after = await store.maxId()
+        // New rows come from the store's live feed: at once for this instance's commits, within a moment
+        // for other instances sharing the database. `sent` keeps a row from ever showing twice.
         const sent = new Set<number>()
         let stop = () => {}
         const stream = new ReadableStream<Uint8Array>({
@@ -183,10 +181,7 @@ ${v.dashboard ? html`<input type="hidden" name="dashboard" value="1">` : ""}
               const fresh = events.filter((e) => !sent.has(e.id))
               if (!fresh.length) return
               if (sent.size > 5000) sent.clear()
-              for (const e of fresh) {
-                sent.add(e.id)
-                after = Math.max(after, e.id)
-              }
+              for (const e of fresh) sent.add(e.id)
               const data = html`${fresh.map(eventRow)}`.value
               send(
                 `${data
@@ -196,25 +191,12 @@ ${v.dashboard ? html`<input type="hidden" name="dashboard" value="1">` : ""}
               )
             }
             const unsubscribe = store.subscribe((events) => {
-              // the filter is rebuilt per batch: its window start moves with the clock
+              // the filter is rebuilt per batch: its window start moves with the clock; newest on top
               const { filter } = filterOfView(v, ctx.now())
               sendRows(events.filter((e) => matches(filter, e)).reverse())
             })
-            let polling = false
-            // every 5 s: other instances' rows, and a keep-alive below Bun.serve's idle timeout (10 s)
-            const tick = setInterval(async () => {
-              send(": keep-alive\n\n")
-              if (polling) return
-              polling = true
-              try {
-                const { filter } = filterOfView(v, ctx.now())
-                sendRows(await store.list({ ...filter, afterId: after }, { limit: 100 }))
-              } catch {
-                // the next tick tries again
-              } finally {
-                polling = false
-              }
-            }, 5_000)
+            // a keep-alive below Bun.serve's idle timeout
+            const tick = setInterval(() => send(": keep-alive\n\n"), 5_000)
             stop = () => {
               clearInterval(tick)
               unsubscribe()
