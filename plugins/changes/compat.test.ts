@@ -275,6 +275,17 @@ describe("changelog compatibility", () => {
     expect((await list("hours_ago=1&description=%25")).map((e) => e.description)).toEqual(["100% done"])
   })
 
+  test("description search folds case beyond ASCII (Ü matches ü, Σ matches σ)", async () => {
+    const ts = T0 / 1000
+    for (const d of ["Über-Deploy der Brücke", "ΣΥΣΤΗΜΑ restarted", "uber plain"])
+      await post(JSON.stringify({ criticality: 1, unix_timestamp: ts, category: "i18n", description: d }))
+    const found = async (q: string) =>
+      (await list(`hours_ago=1&category=i18n&description=${encodeURIComponent(q)}`)).map((e) => e.description)
+    expect(await found("über")).toEqual(["Über-Deploy der Brücke"])
+    expect(await found("BRÜCKE")).toEqual(["Über-Deploy der Brücke"])
+    expect(await found("σύστημα".normalize("NFD").replace(/\p{M}/gu, ""))).toEqual(["ΣΥΣΤΗΜΑ restarted"])
+  })
+
   test("§8.7 + §7 #6 a Latin-1 body is decoded as ISO-8859-1", async () => {
     const body = Buffer.from(
       '{"criticality":1,"category":"misc","description":"Gr\xfc\xdfe","unix_timestamp":1795342094}',

@@ -148,10 +148,10 @@ export function whereOf(db: Db, f: ChangeFilter, cursor?: Cursor): { sql: string
     // position search instead of LIKE: `%` and `_` in the text are plain characters
     parts.push(
       db.dialect === "sqlite"
-        ? "instr(lower(description), lower(?)) > 0"
+        ? "instr(unicode_lower(description), ?) > 0"
         : "strpos(lower(description), lower(?)) > 0",
     )
-    params.push(f.text)
+    params.push(db.dialect === "sqlite" ? f.text.toLowerCase() : f.text)
   }
   if (f.afterId !== undefined) {
     parts.push("id > ?")

@@ -41,7 +41,11 @@ export interface Db {
    * transaction isolation of all/get/run: use it for reads, or inside `transaction` only.
    */
   readonly orm: Orm
-  /** Raw handles for dialect-specific needs (LISTEN/NOTIFY, PRAGMA data_version). */
+  /**
+   * Raw handles for dialect-specific needs (LISTEN/NOTIFY, PRAGMA data_version). SQLite connections also
+   * have the SQL function `unicode_lower(text)` (JavaScript's toLowerCase), since SQLite's own lower() folds
+   * ASCII only; PostgreSQL's lower() already folds by the database's character type.
+   */
   readonly sqlite?: Database
   readonly pg?: postgres.Sql
   /** Called after each statement with its text and duration (metrics); one observer, set once. */
@@ -97,6 +101,10 @@ export function openSqlite(path: string): Db {
   raw.exec("PRAGMA journal_mode = WAL")
   raw.exec("PRAGMA synchronous = NORMAL")
   raw.exec("PRAGMA foreign_keys = ON")
+  // SQLite's lower() folds ASCII only ("Ü" stays "Ü"): case-insensitive text search uses this instead
+  raw.function("unicode_lower", { deterministic: true }, (s: unknown) =>
+    typeof s === "string" ? s.toLowerCase() : (s as null),
+  )
   const checkpointer = path === ":memory:" ? undefined : startCheckpointer(path)
   if (checkpointer) raw.exec("PRAGMA wal_autocheckpoint = 0")
   // after a checkpoint resets the WAL, a WAL file above 64 MiB is truncated back to that size
