@@ -8,6 +8,7 @@
 import { Elysia } from "elysia"
 import type { PluginContext, Role } from "../../src/plugin/contract"
 import { createResponseCache } from "./cache"
+import { gzipFast } from "./gzip"
 import { MAX_MS, MS_THRESHOLD } from "./input"
 import { isPyInt, pyFloat, pyInt, pyStr } from "./pyvalues"
 import { type ChangeFilter, type ChangeStore, LIMITS, type NewChange } from "./service"
@@ -195,7 +196,7 @@ export function compatRoutes(
     const q = parseEventsQuery(url.searchParams, now)
     if ("errors" in q) return message(400, q.errors)
     const entry = await cache.get(url.search, store.generation(), now, async () => {
-      const events = q.empty ? [] : await store.list(q.filter, { limit: q.limit })
+      const events = q.empty ? [] : await store.listBrief(q.filter, { limit: q.limit })
       const text = JSON.stringify(
         events.map((e) => ({
           criticality: e.criticality,
@@ -209,7 +210,7 @@ export function compatRoutes(
     const headers: Record<string, string> = { "content-type": JSON_TYPE, vary: "Accept-Encoding" }
     let payload = entry.body
     if (gzipOk && payload.length >= 500) {
-      entry.gzip ??= Bun.gzipSync(payload)
+      entry.gzip ??= gzipFast(payload)
       payload = entry.gzip
       headers["content-encoding"] = "gzip"
     }
@@ -242,7 +243,7 @@ export function compatRoutes(
       annotation && typeof annotation === "object" ? (annotation as Record<string, unknown>).query : undefined
     const categories = typeof query === "string" ? query.split(",").filter((c) => c !== "") : []
     if (!categories.length) return json(200, [])
-    const events = await store.list({ from, to, categories })
+    const events = await store.listBrief({ from, to, categories })
     return json(
       200,
       events.map((e) => ({

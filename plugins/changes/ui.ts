@@ -6,6 +6,7 @@ import { Elysia } from "elysia"
 import type { ChangeEvent, PluginContext } from "../../src/plugin/contract"
 import { type Html, html, unsafeRaw } from "../../views/html"
 import { createResponseCache } from "./cache"
+import { gzipFast } from "./gzip"
 import { critBadge, eventRow, timelineSvg } from "./render"
 import { type ChangeStore, criticalityName, decodeCursor, encodeCursor, matches } from "./service"
 import { clientAsset } from "./ui-assets"
@@ -118,7 +119,7 @@ ${v.dashboard ? html`<input type="hidden" name="dashboard" value="1">` : ""}
     headers.forEach((value, name) => {
       list.push([name, value])
     })
-    return { body: Bun.gzipSync(await response.text()) as Uint8Array<ArrayBuffer>, headers: list }
+    return { body: gzipFast(await response.text()), headers: list }
   }
 
   return new Elysia({ name: "changes.ui" })
