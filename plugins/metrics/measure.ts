@@ -17,10 +17,14 @@ import { formatTags, statsdKey, statsdLines, statsJsonKey, withDot } from "./sta
 
 type Kind = "c" | "g" | "ms"
 
+const ASCII = /^[\x00-\x7f]*$/
+
 interface Instrument {
   kind: Kind
   statsdKey: string
   statsdTail: string
+  /** Key and tags are ASCII: a line's UTF-8 length is its string length (no byteLength per line). */
+  ascii: boolean
   statsKey: string
   series: Series
   prom: ((value: number) => void) | undefined
@@ -60,10 +64,13 @@ export function createMeasurer(opts: {
     promObserver: ((value: number) => void) | undefined,
   ): Instrument {
     const tagList = tags ? Object.keys(tags).map((k) => `${k}:${tags[k]}`) : []
+    const key = statsdKey(opts.prefix, tagged ? taggedParts : plain)
+    const tail = tagged ? formatTags(tags, opts.globalTags) : ""
     return {
       kind,
-      statsdKey: statsdKey(opts.prefix, tagged ? taggedParts : plain),
-      statsdTail: tagged ? formatTags(tags, opts.globalTags) : "",
+      statsdKey: key,
+      statsdTail: tail,
+      ascii: ASCII.test(key) && ASCII.test(tail),
       statsKey: tagged ? statsJsonKey(taggedParts, tags) : statsJsonKey(plain),
       series: series.series("own", seriesPrefix + taggedParts.join("."), kind, tagList),
       prom: promObserver,
@@ -87,7 +94,7 @@ export function createMeasurer(opts: {
   }
 
   function emit(i: Instrument, value: number) {
-    statsd?.send(statsdLines(i.statsdKey, i.kind, value, i.statsdTail))
+    statsd?.send(statsdLines(i.statsdKey, i.kind, value, i.statsdTail), i.ascii)
     if (i.kind === "ms") stats.timer(i.statsKey, value)
     else if (i.kind === "c") stats.counter(i.statsKey, value)
     else stats.gauge(i.statsKey, value)
@@ -95,15 +102,36 @@ export function createMeasurer(opts: {
     i.prom?.(value)
   }
 
-  const routeMeasure = (what: "route" | "render", method: string, route: string, status: number) =>
-    instrument(
-      `${what} ${method} ${status} ${route}`,
-      "ms",
-      () => [what, method, routeName(route), status],
-      [what],
-      () => ({ method, route: routeName(route), status, group: Math.floor(status / 100) }),
-      () => (what === "route" ? prom.request : prom.render)(method, route, status),
-    )
+  /** Route instruments by route template, then method, then status: no key string built per request. */
+  const byRoute = { route: new Map<string, Map<string, Map<number, Instrument>>>(), render: new Map() }
+  let routeInstruments = 0
+  const routeMeasure = (what: "route" | "render", method: string, route: string, status: number) => {
+    const routes: Map<string, Map<string, Map<number, Instrument>>> = byRoute[what]
+    let methods = routes.get(route)
+    if (methods === undefined) {
+      methods = new Map()
+      routes.set(route, methods)
+    }
+    let statuses = methods.get(method)
+    if (statuses === undefined) {
+      statuses = new Map()
+      methods.set(method, statuses)
+    }
+    let i = statuses.get(status)
+    if (i === undefined) {
+      const name = routeName(route)
+      i = build(
+        "ms",
+        [what, method, name, status],
+        [what],
+        { method, route: name, status, group: Math.floor(status / 100) },
+        (what === "route" ? prom.request : prom.render)(method, route, status),
+      )
+      // bounded like the other instruments (methods and statuses come from the client)
+      if (routeInstruments++ < opts.maxInstruments) statuses.set(status, i)
+    }
+    return i
+  }
 
   const helper = (kind: Kind, name: string, value: number, tags: Tags | undefined) => {
     const keys = tags ? Object.keys(tags).sort() : []
@@ -168,6 +196,9 @@ export function createMeasurer(opts: {
     forget() {
       cache.clear()
       bySql.clear()
+      byRoute.route.clear()
+      byRoute.render.clear()
+      routeInstruments = 0
     },
     sample(queueDepth, overrides) {
       emit(

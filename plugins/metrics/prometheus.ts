@@ -5,13 +5,13 @@
  * Received statsd series are re-exported like statsd_exporter through small collector objects that
  * prom-client serialises like its own. Text 0.0.4 by default, OpenMetrics 1.0 by `Accept`.
  */
-import { Counter, Gauge, Histogram, type Metric, Registry } from "prom-client"
+import { Counter, Gauge, type Metric, Registry } from "prom-client"
 import type { Tags } from "../../src/plugin/contract"
+import { type BoundFamily, boundCounter, boundGauge, boundHistogram, type Labels } from "./prom-bound"
 import type { Series, SeriesStore } from "./series"
 
 const SECONDS_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
 const ROWS_BUCKETS = [1, 5, 10, 50, 100, 500, 1000, 5000, 10_000, 50_000]
-const OVERFLOW = "_overflow"
 
 /** `shop.checkout.count` → `shop_checkout_count` (statsd_exporter's escaping). */
 export function promName(name: string): string {
@@ -22,8 +22,6 @@ export const promLabel = (name: string): string => {
   const n = name.replace(/[^a-zA-Z0-9_]/g, "_")
   return /^[0-9]/.test(n) || n.startsWith("__") ? `_${n.replace(/^_+/, "")}` : n
 }
-
-type Labels = Record<string, string | number>
 
 export interface PromSide {
   registry: Registry
@@ -52,60 +50,43 @@ export function createPromSide(opts: {
     labelNames: ["metric"],
     registers,
   })
-  const seen = new Map<string, Set<string>>()
-  /** Labels as given, or all `_overflow` when the metric already has `maxSeries` label sets. */
-  function capped(metric: string, labels: Labels): Labels {
-    let set = seen.get(metric)
-    if (!set) {
-      set = new Set()
-      seen.set(metric, set)
-    }
-    let key = ""
-    for (const k in labels) key += `${labels[k]}\u0000`
-    if (set.has(key)) return labels
-    if (set.size < opts.maxSeries) {
-      set.add(key)
-      return labels
-    }
-    overflow.inc({ metric })
-    const out: Labels = {}
-    for (const k in labels) out[k] = OVERFLOW
-    return out
-  }
-
-  const requests = new Histogram({
+  // own metrics on the hot path: children bound once per label set (prom-bound.ts)
+  const capped = { maxSeries: opts.maxSeries, onOverflow: (metric: string) => overflow.inc({ metric }) }
+  const requests = boundHistogram(registry, {
     name: "logbook_http_request_duration_seconds",
     help: "HTTP requests by route template (unmatched: _not_found), method and status.",
     labelNames: ["method", "route", "status"],
     buckets: SECONDS_BUCKETS,
-    registers,
+    ...capped,
   })
-  const renders = new Histogram({
+  const renders = boundHistogram(registry, {
     name: "logbook_render_duration_seconds",
     help: "Page rendering (layout) by route template, method and status.",
     labelNames: ["method", "route", "status"],
     buckets: SECONDS_BUCKETS,
-    registers,
+    ...capped,
   })
-  const statements = new Histogram({
+  const statements = boundHistogram(registry, {
     name: "logbook_db_statement_duration_seconds",
     help: "Database statements, normalised (literals and placeholders as ?, IN (?)).",
     labelNames: ["statement"],
     buckets: SECONDS_BUCKETS,
-    registers,
+    ...capped,
   })
-  const flushRows = new Histogram({
+  const flushRows = boundHistogram(registry, {
     name: "logbook_writer_flush_rows",
     help: "Rows committed per group-commit flush.",
+    labelNames: [],
     buckets: ROWS_BUCKETS,
-    registers,
-  })
-  const flushSeconds = new Histogram({
+    ...capped,
+  }).bind({})
+  const flushSeconds = boundHistogram(registry, {
     name: "logbook_writer_flush_duration_seconds",
     help: "Duration of each group-commit flush (one transaction).",
+    labelNames: [],
     buckets: SECONDS_BUCKETS,
-    registers,
-  })
+    ...capped,
+  }).bind({})
   new Gauge({
     name: "logbook_writer_queue_depth",
     help: "Rows waiting in the group-commit writer.",
@@ -150,41 +131,34 @@ export function createPromSide(opts: {
     },
   })
 
-  // plugins' and drop-ins' ctx.metrics: one prom-client metric per name, labels fixed at first use
-  const helpers = new Map<
-    string,
-    { metric: Counter | Gauge | Histogram; labelNames: string[]; name: string } | null
-  >()
-  function helperMetric(kind: "c" | "g" | "ms", name: string, tags: Tags | undefined) {
+  // plugins' and drop-ins' ctx.metrics: one family per name, labels fixed at first use
+  const helpers = new Map<string, { family: BoundFamily; labelNames: string[] } | null>()
+  function helperFamily(kind: "c" | "g" | "ms", name: string, tags: Tags | undefined) {
     const id = `${kind}:${name}`
     let h = helpers.get(id)
     if (h === undefined) {
       if (helpers.size >= opts.maxSeries) return undefined
       const base = `logbook_${promName(name)}`
       const full = kind === "c" ? `${base}_total` : kind === "g" ? base : `${base}_seconds`
-      const labelNames = Object.keys(tags ?? {})
-        .map(promLabel)
-        .sort()
+      const labelNames = [...new Set(Object.keys(tags ?? {}).map(promLabel))].sort()
       // no quotes: a raw `"` is not allowed in an OpenMetrics HELP text
       const help = `ctx.metrics.${kind === "c" ? "increment" : kind === "g" ? "gauge" : "timer"} ${name.replace(/["\\\n]/g, "_")}`
+      const spec = { name: full, help, labelNames, ...capped }
       try {
-        const metric =
+        if (registry.getSingleMetric(full)) throw new Error(`${full} is taken`)
+        const family =
           kind === "c"
-            ? new Counter({ name: full, help, labelNames, registers })
+            ? boundCounter(registry, spec)
             : kind === "g"
-              ? new Gauge({ name: full, help, labelNames, registers })
-              : new Histogram({ name: full, help, labelNames, buckets: SECONDS_BUCKETS, registers })
-        h = { metric, labelNames, name: full }
+              ? boundGauge(registry, spec)
+              : boundHistogram(registry, { ...spec, buckets: SECONDS_BUCKETS })
+        h = { family, labelNames }
       } catch {
         h = null // the name is taken (by a built-in or another kind): statsd and stats.json still get it
       }
       helpers.set(id, h)
     }
-    if (!h) return undefined
-    const labels: Labels = {}
-    for (const l of h.labelNames) labels[l] = ""
-    if (tags) for (const k in tags) if (h.labelNames.includes(promLabel(k))) labels[promLabel(k)] = tags[k]
-    return { metric: h.metric, labels: capped(h.name, labels) }
+    return h ?? undefined
   }
 
   // received series, re-exported like statsd_exporter (timers as summaries in seconds)
@@ -219,32 +193,30 @@ export function createPromSide(opts: {
   let exposing: Promise<unknown> = Promise.resolve()
   return {
     registry,
-    request(method, route, status) {
-      const labels = capped("logbook_http_request_duration_seconds", { method, route, status })
-      return (ms) => requests.observe(labels, ms / 1000)
+    request: (method, route, status) => {
+      const record = requests.bind({ method, route, status })
+      return (ms) => record(ms / 1000)
     },
-    render(method, route, status) {
-      const labels = capped("logbook_render_duration_seconds", { method, route, status })
-      return (ms) => renders.observe(labels, ms / 1000)
+    render: (method, route, status) => {
+      const record = renders.bind({ method, route, status })
+      return (ms) => record(ms / 1000)
     },
-    statement(statement) {
-      const labels = capped("logbook_db_statement_duration_seconds", { statement })
-      return (ms) => statements.observe(labels, ms / 1000)
+    statement: (statement) => {
+      const record = statements.bind({ statement })
+      return (ms) => record(ms / 1000)
     },
     flush(rows, seconds) {
-      flushRows.observe(rows)
-      flushSeconds.observe(seconds)
+      flushRows(rows)
+      flushSeconds(seconds)
     },
     helper(kind, name, tags) {
-      const h = helperMetric(kind, name, tags)
+      const h = helperFamily(kind, name, tags)
       if (!h) return undefined
-      const { metric, labels } = h
-      if (metric instanceof Counter)
-        return (v) => {
-          if (v >= 0) metric.inc(labels, v)
-        }
-      if (metric instanceof Gauge) return (v) => metric.set(labels, v)
-      return (ms) => metric.observe(labels, ms / 1000)
+      const labels: Labels = {}
+      for (const l of h.labelNames) labels[l] = ""
+      if (tags) for (const k in tags) if (h.labelNames.includes(promLabel(k))) labels[promLabel(k)] = tags[k]
+      const record = h.family.bind(labels)
+      return kind === "ms" ? (ms) => record(ms / 1000) : record
     },
     expose(accept) {
       const open = accept?.includes("application/openmetrics-text") ?? false

@@ -12,7 +12,8 @@ const RETRY_MS = 30_000
 const MAX_PENDING_DATAGRAMS = 64
 
 export interface StatsdClient {
-  send(lines: string): void
+  /** Queues one measurement's lines; `ascii`: their UTF-8 length is their string length. */
+  send(lines: string, ascii?: boolean): void
   stats(): { datagrams: number; lines: number; dropped: number; errors: number }
   close(): void
 }
@@ -91,9 +92,9 @@ export function createStatsdClient(
   }
 
   return {
-    send(lines) {
+    send(lines, ascii = false) {
       if (closed) return
-      const exact = Buffer.byteLength(lines)
+      const exact = ascii ? lines.length : Buffer.byteLength(lines)
       if (currentBytes > 0 && currentBytes + 1 + exact > MAX_DATAGRAM) seal()
       current = current === "" ? lines : `${current}\n${lines}`
       currentBytes += (currentBytes > 0 ? 1 : 0) + exact
