@@ -17,7 +17,8 @@ import { formatTags, statsdKey, statsdLines, statsJsonKey, withDot } from "./sta
 
 type Kind = "c" | "g" | "ms"
 
-const ASCII = /^[\x00-\x7f]*$/
+/** No character past U+007F (a line of such text is as many bytes as characters). */
+const NOT_ASCII = /[^\p{ASCII}]/u
 
 interface Instrument {
   kind: Kind
@@ -70,7 +71,7 @@ export function createMeasurer(opts: {
       kind,
       statsdKey: key,
       statsdTail: tail,
-      ascii: ASCII.test(key) && ASCII.test(tail),
+      ascii: !NOT_ASCII.test(key) && !NOT_ASCII.test(tail),
       statsKey: tagged ? statsJsonKey(taggedParts, tags) : statsJsonKey(plain),
       series: series.series("own", seriesPrefix + taggedParts.join("."), kind, tagList),
       prom: promObserver,

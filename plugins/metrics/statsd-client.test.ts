@@ -2,7 +2,7 @@ import { expect, test } from "bun:test"
 import { createTestApp } from "../../test/support"
 import metrics from "./plugin"
 import { createStatsdClient } from "./statsd-client"
-import { until } from "./testing"
+import { udpCollector, until } from "./testing"
 
 test("an address that does not resolve: counted, never thrown, requests unaffected", async () => {
   const app = await createTestApp({
@@ -37,5 +37,27 @@ test("a refused port: send errors are counted, not thrown", async () => {
     expect(errors.length).toBe(client.stats().errors)
   } finally {
     client.close()
+  }
+})
+
+test("datagrams hold at most 1432 bytes, counted in UTF-8 (multi-byte tag values included)", async () => {
+  const collector = await udpCollector()
+  const client = createStatsdClient({ hostname: "127.0.0.1", port: collector.port }, () => undefined)
+  try {
+    await Bun.sleep(20) // the socket opens
+    const ascii = "logbook.route:12|ms|#method:GET,route:api_events,status:201"
+    const wide = "logbook.route:12|ms|#route:ünïcödé_ëvents_€€€€€€€€€€,status:201"
+    for (let i = 0; i < 200; i++) {
+      client.send(ascii, true)
+      client.send(wide, false)
+    }
+    await until(() => collector.lines().length === 400, "all 400 lines")
+    const sizes = collector.datagrams.map((d) => Buffer.byteLength(d))
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(1432)
+    // full datagrams, not one per line
+    expect(collector.datagrams.length).toBeLessThan(40)
+  } finally {
+    client.close()
+    collector.close()
   }
 })
