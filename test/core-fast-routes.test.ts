@@ -47,7 +47,20 @@ test("a fast route answers GET with its body, the caller's request id and the re
   expect(res.status).toBe(200)
   expect(await res.text()).toBe("ok\n")
   expect(res.headers.get("x-request-id")).toBe("probe-123")
-  expect(res.headers.get("server-timing")).toMatch(/^route;desc="probe_ok";dur=\d/)
+  expect(seen.at(-1)).toMatchObject({ method: "GET", route: "/probe-ok", status: 200 })
+})
+
+test("a fast GET is a probe: no request id is generated when the caller sent none, no Server-Timing", async () => {
+  const before = seen.length
+  const res = await app.request("/probe-ok")
+  expect(res.status).toBe(200)
+  expect(res.headers.get("x-request-id")).toBeNull()
+  expect(res.headers.get("server-timing")).toBeNull()
+  // a caller's invalid id is not echoed either
+  const bad = await app.request("/probe-ok", { headers: { "x-request-id": "<script>" } })
+  expect(bad.headers.get("x-request-id")).toBeNull()
+  // still counted, once per request
+  expect(seen.length).toBe(before + 2)
   expect(seen.at(-1)).toMatchObject({ method: "GET", route: "/probe-ok", status: 200 })
 })
 
@@ -79,6 +92,7 @@ test("a plain POST (known length, no Origin, no session) takes the fast route; t
   expect(res.status).toBe(201)
   expect(await res.text()).toBe("fast:5")
   expect(res.headers.get("x-request-id")).toBe("post-1")
+  expect(res.headers.get("server-timing")).toMatch(/^route;desc="ingest";dur=\d/)
   expect(seen.at(-1)).toMatchObject({ method: "POST", route: "/ingest", status: 201 })
   expect(fastPosts).toBe(1)
 })

@@ -89,7 +89,7 @@ export async function createTestApp(
     db,
     clock,
     logs,
-    request(path, init = {}) {
+    async request(path, init = {}) {
       const { json, ...rest } = init
       const headers = new Headers(rest.headers)
       if (json !== undefined && !headers.has("content-type")) headers.set("content-type", "application/json")

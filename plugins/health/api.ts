@@ -71,11 +71,22 @@ function makeProbes(h: Health) {
     return sel.entries
   }
 
+  /** One prebuilt answer per cached success body; each probe gets a copy (no header object built per request). */
+  const answers = new WeakMap<Rendered, Response>()
+  const answerOf = (r: Rendered): Response => {
+    let answer = answers.get(r)
+    if (!answer) {
+      answer = send(r, K8S_HEADERS)
+      answers.set(r, answer)
+    }
+    return answer.clone()
+  }
+
   /** What kubelets call every few seconds: answered without a promise while the success body is cached. */
   function probeFast(kind: Probe, request: Request): Response | Promise<Response> {
     if (!request.url.includes("?")) {
       const hit = h.cached(kind, groupOf(kind))
-      if (hit?.status === 200) return send(hit, K8S_HEADERS)
+      if (hit?.status === 200) return answerOf(hit)
     }
     return probeRoute(kind, request)
   }

@@ -2,7 +2,9 @@
  * The HTTP application: one Elysia app with the core's routes (home, sign-in, plugins page, assets,
  * OpenAPI) and every plugin's routes, wrapped by `fetch`, which does per-request work that must surround
  * everything: request id (echoed, and in every log line through AsyncLocalStorage), body-size limit,
- * CORS, Server-Timing, and the `http.request` event with the route template.
+ * CORS, Server-Timing, and the `http.request` event with the route template. Fast routes (plugins'
+ * `fastRoutes`) are answered before all of that: probes (GET/HEAD) with only the caller's request id echoed
+ * and the request event, plain POSTs with the request id, Server-Timing and the request event.
  */
 import { openapi } from "@elysiajs/openapi"
 import { Elysia } from "elysia"
@@ -17,13 +19,13 @@ import { VERSION } from "../version"
 import { SESSION_COOKIE } from "./auth"
 import { corePages } from "./core-pages"
 import { ApiError, errorResponse } from "./errors"
-import { requestIdOf } from "./request-id"
+import { callerRequestId, requestIdOf } from "./request-id"
 import { tokenApi } from "./tokens-api"
 
 export interface App {
   elysia: Elysia
-  /** The request handler: Bun.serve's `fetch`, and what tests call. */
-  fetch(request: Request): Promise<Response>
+  /** The request handler: Bun.serve's `fetch`, and what tests call (probes may answer without a promise). */
+  fetch(request: Request): Response | Promise<Response>
 }
 
 /** The path of a request URL without building a URL object (hot path). */
@@ -398,21 +400,41 @@ export function createApp(host: Host): App {
     )
   }
 
-  /** A fast route: no router, no hooks, no AsyncLocalStorage; request id and the request event all the same. */
-  async function answerFast(route: FastRoute, path: string, request: Request, requestId: string) {
+  const emitRequest = (method: string, route: string, status: number, durationMs: number) => {
+    if (host.events.has("http.request"))
+      host.events.emit("http.request", { method, route, status, durationMs })
+  }
+
+  /** A fast POST: no router, no hooks, no AsyncLocalStorage; request id, Server-Timing and the request event all the same. */
+  async function answerFastPost(route: FastRoute, path: string, request: Request) {
+    const requestId = requestIdOf(request.headers)
     const started = performance.now()
-    let response = await route(request)
-    if (request.method === "HEAD") response = new Response(null, response)
+    const response = await route(request)
     const ms = performance.now() - started
     response.headers.set("x-request-id", requestId)
     response.headers.set("server-timing", `route;desc="${cachedRouteName(path)}";dur=${ms.toFixed(2)}`)
-    if (host.events.has("http.request"))
-      host.events.emit("http.request", {
-        method: request.method,
-        route: path,
-        status: response.status,
-        durationMs: ms,
-      })
+    emitRequest("POST", path, response.status, ms)
+    return response
+  }
+
+  /**
+   * A fast GET or HEAD — a probe, called by kubelets and load balancers every few seconds per instance:
+   * answered without a promise when the route answers without one; the request id is echoed when the
+   * caller sent one (none is generated: a probe writes no log line to correlate), no Server-Timing.
+   */
+  function answerProbe(route: FastRoute, path: string, request: Request): Response | Promise<Response> {
+    const started = performance.now()
+    const answer = route(request)
+    return answer instanceof Promise
+      ? answer.then((r) => probeAnswered(r, path, request, started))
+      : probeAnswered(answer, path, request, started)
+  }
+
+  function probeAnswered(answer: Response, path: string, request: Request, started: number): Response {
+    const response = request.method === "HEAD" ? new Response(null, answer) : answer
+    const requestId = callerRequestId(request.headers)
+    if (requestId !== undefined) response.headers.set("x-request-id", requestId)
+    emitRequest(request.method, path, response.status, performance.now() - started)
     return response
   }
 
@@ -425,8 +447,10 @@ export function createApp(host: Host): App {
       if (fastTable?.size) {
         const path = pathOf(incoming.url)
         const fast = fastTable.get(path)
-        if (fast && (fastTable === fastGets || plainPost(incoming.headers)))
-          return answerFast(fast, path, incoming, requestIdOf(incoming.headers))
+        if (fast) {
+          if (fastTable === fastGets) return answerProbe(fast, path, incoming)
+          if (plainPost(incoming.headers)) return answerFastPost(fast, path, incoming)
+        }
       }
       // Elysia 1.4 takes the path from index 11 of the URL on: a host shorter than 4 characters
       // (`Host: api`) would lose the start of the path. Such requests get a longer host in their URL.

@@ -5,7 +5,8 @@
 const HEADERS = ["x-request-id", "x-correlation-id", "request-id", "x-varnish"] as const
 const VALID = /^[A-Za-z0-9\-_.:/+=@ ]{1,128}$/
 
-export function requestIdOf(headers: Headers): string {
+/** The caller's request id when it sent a valid one, else undefined (nothing generated). */
+export function callerRequestId(headers: Headers): string | undefined {
   for (const h of HEADERS) {
     const v = headers.get(h)
     if (v !== null) {
@@ -13,5 +14,9 @@ export function requestIdOf(headers: Headers): string {
       if (VALID.test(t)) return t
     }
   }
-  return crypto.randomUUID()
+  return undefined
+}
+
+export function requestIdOf(headers: Headers): string {
+  return callerRequestId(headers) ?? crypto.randomUUID()
 }
