@@ -134,29 +134,44 @@ export function createMeasurer(opts: {
     return i
   }
 
-  const helper = (kind: Kind, name: string, value: number, tags: Tags | undefined) => {
-    const keys = tags ? Object.keys(tags).sort() : []
-    let key = `${kind} ${name}`
-    for (const k of keys) key += `\u0000${k}\u0000${tags?.[k]}`
-    const parts = name.split(".")
-    emit(
-      instrument(
-        key,
+  /**
+   * ctx.metrics measurements. The measuring plugin's id becomes a `plugin` tag in the tagged outputs
+   * (DogStatsD tags, Prometheus label, tagged stats.json keys, charted series) unless the call has its own
+   * `plugin` tag; plain statsd and stats.json keys stay c2c's (name parts, then tag values by key).
+   */
+  const helper = (
+    kind: Kind,
+    name: string,
+    value: number,
+    tags: Tags | undefined,
+    plugin: string | undefined,
+  ) => {
+    // found by the call as made (tags in their given order): no sorting or splitting per measurement
+    let key = plugin === undefined ? `${kind} ${name}` : `${kind} ${name}\u0000${plugin}`
+    if (tags) for (const k in tags) key += `\u0000${k}\u0000${tags[k]}`
+    let i = cache.get(key)
+    if (i === undefined) {
+      const own = tags ?? {}
+      const keys = Object.keys(own).sort()
+      const parts = name.split(".")
+      const labelled = plugin === undefined || "plugin" in own ? own : { ...own, plugin }
+      i = build(
         kind,
-        () => [...parts, ...keys.map((k) => tags?.[k] ?? "")],
+        [...parts, ...keys.map((k) => own[k] ?? "")],
         parts,
-        () => tags ?? {},
-        () => prom.helper(kind, name, tags),
-      ),
-      value,
-    )
+        labelled,
+        prom.helper(kind, name, labelled),
+      )
+      if (cache.size < opts.maxInstruments) cache.set(key, i)
+    }
+    emit(i, value)
   }
 
   return {
     sink: {
-      increment: (name, value, tags) => helper("c", name, value, tags),
-      gauge: (name, value, tags) => helper("g", name, value, tags),
-      timer: (name, ms, tags) => helper("ms", name, ms, tags),
+      increment: (name, value, tags, plugin) => helper("c", name, value, tags, plugin),
+      gauge: (name, value, tags, plugin) => helper("g", name, value, tags, plugin),
+      timer: (name, ms, tags, plugin) => helper("ms", name, ms, tags, plugin),
     },
     request({ method, route, status, durationMs, renderMs }) {
       emit(routeMeasure("route", method, route, status), durationMs)

@@ -9,16 +9,35 @@ import { readExposition, type UdpCollector, udpCollector, until } from "./testin
 
 const ADMIN = "admin-secret-token-for-tests"
 
-/** A tiny plugin with a templated route and one SQL statement per request. */
+/**
+ * A tiny plugin with a templated route and one SQL statement per request, and an ingesting route: a row
+ * through its ctx.writer and a helper counter through its ctx.metrics (both measured as plugin "probe").
+ */
 const probe = definePlugin({
   id: "probe",
   title: "Probe",
   routes: (ctx) =>
-    new Elysia().get("/users/:id", async ({ params }) => {
-      await ctx.db.get("SELECT series, created_at FROM metrics_pins WHERE series = ?", [params.id])
-      return `user ${params.id}`
-    }),
+    new Elysia()
+      .get("/users/:id", async ({ params }) => {
+        await ctx.db.get("SELECT series, created_at FROM metrics_pins WHERE series = ?", [params.id])
+        return `user ${params.id}`
+      })
+      .post("/users/:id", async ({ params }) => {
+        await ctx.writer.insert({
+          table: "metrics_pins",
+          columns: ["series", "created_at"],
+          rows: [[`probe-${params.id}`, ctx.now()]],
+        })
+        ctx.metrics.increment("users.created", { source: "api" })
+        return "created"
+      }),
 })
+
+/** Two ingesting requests of plugin "probe". */
+async function probeIngests(app: TestApp) {
+  for (const id of ["a", "b"])
+    expect((await app.request(`/users/${id}`, { method: "POST" })).status).toBe(200)
+}
 
 async function helperCalls(app: TestApp) {
   expect(await app.host.metrics.time("jobs.wrapped", async () => "done")).toBe("done")
@@ -70,6 +89,28 @@ describe("plain (c2cwsgiutils) mode", () => {
     for (const d of udp.datagrams) expect(Buffer.byteLength(d)).toBeLessThanOrEqual(MAX_DATAGRAM)
   })
 
+  test("a plugin's ctx.metrics and committed ctx.writer rows: plain keys stay c2c's (no plugin part)", async () => {
+    await probeIngests(app)
+    await until(() => udp.lines().filter((l) => l === "ops.users.created.api:1|c").length === 2, "2 lines")
+    expect(udp.lines().filter((l) => l === "ops.ingest.rows.metrics_pins:1|c").length).toBe(2)
+    const body = (await (await app.request("/c2c/stats.json")).json()) as { counters: Record<string, number> }
+    expect(body.counters["users/created/api"]).toBe(2)
+    expect(body.counters["ingest/rows/metrics_pins"]).toBe(2)
+    // Prometheus: the plugin as a label
+    const samples = readExposition(await (await app.request("/metrics")).text())
+    const value = (name: string) => samples.find((x) => x.name === name)
+    expect(value("logbook_users_created_total")).toEqual({
+      name: "logbook_users_created_total",
+      labels: { plugin: "probe", source: "api" },
+      value: 2,
+    })
+    expect(value("logbook_ingest_rows_total")).toEqual({
+      name: "logbook_ingest_rows_total",
+      labels: { plugin: "probe", table: "metrics_pins" },
+      value: 2,
+    })
+  })
+
   test("many measurements are batched into several datagrams, each ≤ 1432 bytes", async () => {
     const before = udp.datagrams.length
     for (let i = 0; i < 300; i++) app.host.metrics.increment("batch.test", { i })
@@ -95,12 +136,16 @@ describe("plain (c2cwsgiutils) mode", () => {
     const samples = readExposition(text)
     const find = (name: string, labels: Record<string, string>) =>
       samples.filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))
-    const count = find("logbook_http_request_duration_seconds_count", { route: "/users/:id" })
+    const count = find("logbook_http_request_duration_seconds_count", { route: "/users/:id", method: "GET" })
     expect(count.map((s) => [s.labels, s.value])).toEqual([
       [{ method: "GET", route: "/users/:id", status: "200" }, 2],
     ])
     expect(
-      find("logbook_http_request_duration_seconds_bucket", { route: "/users/:id", le: "+Inf" })[0].value,
+      find("logbook_http_request_duration_seconds_bucket", {
+        route: "/users/:id",
+        method: "GET",
+        le: "+Inf",
+      })[0].value,
     ).toBe(2)
     expect(
       find("logbook_http_request_duration_seconds_count", { route: "_not_found", status: "404" }).length,
@@ -208,6 +253,21 @@ describe("tagged (DogStatsD) mode", () => {
     ).toBe(true)
     expect(lines).toContain("ops.jobs.run:2|ms|#env:test")
     expect(lines).toContain("ops.health_check:1|c|#env:test,name:db,outcome:success")
+  })
+
+  test("a plugin's measurements carry its id as the plugin tag", async () => {
+    await probeIngests(app)
+    await until(
+      () =>
+        udp.lines().filter((l) => l === "ops.users.created:1|c|#env:test,plugin:probe,source:api").length ===
+        2,
+      "the probe's tagged lines",
+    )
+    expect(
+      udp.lines().filter((l) => l === "ops.ingest.rows:1|c|#env:test,plugin:probe,table:metrics_pins").length,
+    ).toBe(2)
+    const body = (await (await app.request("/c2c/stats.json")).json()) as { counters: Record<string, number> }
+    expect(body.counters["users/created/plugin=probe/source=api"]).toBe(2)
   })
 
   test("stats.json keys in tagged style", async () => {

@@ -141,10 +141,11 @@ export interface ChangeTimeline {
 
 export type Tags = Record<string, string | number>
 
+/** Receives every measurement; `plugin` is the id of the plugin whose `ctx.metrics` took it (none: the core). */
 export interface MetricsSink {
-  increment(name: string, value: number, tags?: Tags): void
-  gauge(name: string, value: number, tags?: Tags): void
-  timer(name: string, ms: number, tags?: Tags): void
+  increment(name: string, value: number, tags?: Tags, plugin?: string): void
+  gauge(name: string, value: number, tags?: Tags, plugin?: string): void
+  timer(name: string, ms: number, tags?: Tags, plugin?: string): void
 }
 
 export interface Metrics {

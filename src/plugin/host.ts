@@ -37,7 +37,13 @@ import type {
   Widget,
 } from "./contract"
 import { fastRouteKey } from "./contract"
-import { createEventBus, createHealthRegistry, createMetrics, createServiceRegistry } from "./registries"
+import {
+  countingWriter,
+  createEventBus,
+  createHealthRegistry,
+  createMetrics,
+  createServiceRegistry,
+} from "./registries"
 
 /** LOGBOOK_* variables that are read outside the settings (tests, build). */
 const NOT_SETTINGS = new Set(["LOGBOOK_TEST_DATABASE_URL", "LOGBOOK_RELEASE_ID"])
@@ -277,11 +283,11 @@ export async function createHost(opts: HostOptions): Promise<Host> {
     config,
     settings: settings.get(plugin.id) ?? {},
     db,
-    writer,
+    writer: countingWriter(writer, metrics.forPlugin(plugin.id)),
     log: logging.logger(`logbook.plugin.${plugin.id}`),
     logger: (name) => logging.logger(name),
     logLevels: logging.levels,
-    metrics,
+    metrics: metrics.forPlugin(plugin.id),
     changes: {
       record: (input) => changes.record({ ...input, source: input.source ?? plugin.id }),
       between: changes.between,

@@ -2,6 +2,7 @@
  * The small registries the host hands to plugins through the context: events, services, health checks,
  * metrics fan-out. No plugin-specific knowledge lives here.
  */
+import type { Writer } from "../db/writer"
 import type {
   EventBus,
   HealthCheck,
@@ -80,29 +81,48 @@ export function createHealthRegistry(): HealthRegistry {
   }
 }
 
-export function createMetrics(): Metrics {
+/** The metrics fan-out: the core's `Metrics`, and `forPlugin(id)` for each plugin's `ctx.metrics` (same sinks, told the id). */
+export function createMetrics(): Metrics & { forPlugin(pluginId: string): Metrics } {
   const sinks: MetricsSink[] = []
-  const metrics: Metrics = {
-    increment(name, tags, value = 1) {
-      for (const s of sinks) s.increment(name, value, tags)
-    },
-    gauge(name, value, tags) {
-      for (const s of sinks) s.gauge(name, value, tags)
-    },
-    timer(name, ms, tags) {
-      for (const s of sinks) s.timer(name, ms, tags)
-    },
-    async time<T>(name: string, fn: () => Promise<T> | T, tags?: Tags): Promise<T> {
-      const t0 = performance.now()
-      try {
-        return await fn()
-      } finally {
-        metrics.timer(name, performance.now() - t0, tags)
-      }
-    },
-    addSink(sink) {
-      sinks.push(sink)
+  const metricsOf = (plugin: string | undefined): Metrics => {
+    const metrics: Metrics = {
+      increment(name, tags, value = 1) {
+        for (const s of sinks) s.increment(name, value, tags, plugin)
+      },
+      gauge(name, value, tags) {
+        for (const s of sinks) s.gauge(name, value, tags, plugin)
+      },
+      timer(name, ms, tags) {
+        for (const s of sinks) s.timer(name, ms, tags, plugin)
+      },
+      async time<T>(name: string, fn: () => Promise<T> | T, tags?: Tags): Promise<T> {
+        const t0 = performance.now()
+        try {
+          return await fn()
+        } finally {
+          metrics.timer(name, performance.now() - t0, tags)
+        }
+      },
+      addSink(sink) {
+        sinks.push(sink)
+      },
+    }
+    return metrics
+  }
+  return { ...metricsOf(undefined), forPlugin: metricsOf }
+}
+
+/**
+ * A plugin's `ctx.writer`: the shared group-commit writer, counting the rows each plugin gets committed
+ * (`ingest.rows` by table, through that plugin's `ctx.metrics`, so every output sees them per plugin).
+ */
+export function countingWriter(writer: Writer, metrics: Metrics): Writer {
+  return {
+    ...writer,
+    async insert(op) {
+      const ids = await writer.insert(op)
+      metrics.increment("ingest.rows", { table: op.table }, op.rows.length)
+      return ids
     },
   }
-  return metrics
 }
