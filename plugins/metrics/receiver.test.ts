@@ -21,7 +21,7 @@ describe("receiver over real UDP", () => {
     const sender = await Bun.udpSocket({})
     const datagram = [
       "shop.checkout.count:3|c|@0.1|#env:prod",
-      "shop.checkout.count:2|c|#env:prod",
+      "shop.checkout.count:1.5:0.5|c|#env:prod", // DogStatsD 1.1: two values, 2 in all
       "queue.size:10|g",
       "queue.size:+5|g",
       "queue.size:-3|g",

@@ -79,11 +79,34 @@ describe("statsd / DogStatsD line parser", () => {
       "name:-5|ms",
       "name:|s",
       ",k=v:1|c",
-      "name:1:2|c",
+      "name:1::2|c",
+      "name:1:|c",
+      "name:1:x|ms",
+      "name:3:-1|ms",
     ]
     const { rows, counts } = parse(["good.a:1|c", ...bad, "good.b:2|g"].join("\n"))
     expect(rows.map((r) => r[0])).toEqual(["good.a", "good.b"])
     expect(counts).toEqual({ lines: bad.length + 2, malformed: bad.length, skipped: 0 })
+  })
+
+  test("DogStatsD 1.1 packed values: one measurement each, sharing type, rate and tags; not for sets", () => {
+    const { rows, counts } = parse(
+      "page.views:1:2:3|c|#env:prod\nlatency:1.5:20:30|h|@0.5|#tag1,tag2\ndepth:10:+2:-1|g\nusers:a:b|s",
+    )
+    expect(counts).toEqual({ lines: 4, malformed: 0, skipped: 0 })
+    expect(rows).toEqual([
+      ["page.views", "c", 1, 1, false, "env:prod", undefined],
+      ["page.views", "c", 2, 1, false, "env:prod", undefined],
+      ["page.views", "c", 3, 1, false, "env:prod", undefined],
+      ["latency", "ms", 1.5, 0.5, false, "tag1,tag2", undefined],
+      ["latency", "ms", 20, 0.5, false, "tag1,tag2", undefined],
+      ["latency", "ms", 30, 0.5, false, "tag1,tag2", undefined],
+      ["depth", "g", 10, 1, false, "", undefined],
+      ["depth", "g", 2, 1, true, "", undefined],
+      ["depth", "g", -1, 1, true, "", undefined],
+      // a set member may hold a colon: the whole value is one member
+      ["users", "s", 0, 1, false, "", "a:b"],
+    ])
   })
 
   test("numbers: integers, decimals, exponents, signs", () => {

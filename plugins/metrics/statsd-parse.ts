@@ -1,7 +1,8 @@
 /**
  * A fast statsd / DogStatsD line parser (ops-formats §8.1):
- * `<name>:<value>|<type>[|@<rate>][|#<tag>,<k>:<v>…][|c:<container>][|T<ts>]`, several lines per
- * datagram. Types c, g (`+N`/`-N` adjust), ms, h, d (timers) and s. Telegraf-style tags in the name
+ * `<name>:<value>[:<value>…]|<type>[|@<rate>][|#<tag>,<k>:<v>…][|c:<container>][|T<ts>]`, several lines
+ * per datagram; several values per line are DogStatsD 1.1 packing (every type but sets, whose member
+ * may hold a `:`). Types c, g (`+N`/`-N` adjust), ms, h, d (timers) and s. Telegraf-style tags in the name
  * (`name,k=v:1|c`) are accepted. Service checks (`_sc|`) and events (`_e{`) are skipped; anything else
  * that does not parse is counted as malformed and skipped. Written with indexOf/charCodeAt (no regular
  * expression per line): the only allocations per line are the name and tag substrings.
@@ -151,13 +152,35 @@ function parseLine(s: string, start: number, end: number, emit: ParsedMetric, co
     emit(name, type, 0, rate, false, tags, s.slice(valueFrom, valueTo))
     return
   }
-  const value = parseNumber(s, valueFrom, valueTo)
-  if (Number.isNaN(value) || (type === "ms" && value < 0)) {
-    counts.malformed++
-    return
+  // DogStatsD 1.1 packs several values into one line (`name:1:2:3|c`): every value must parse, or the
+  // whole line is malformed; then each is one measurement, in order, sharing type, rate and tags
+  let from = valueFrom
+  for (;;) {
+    let to = s.indexOf(":", from)
+    if (to < 0 || to > valueTo) to = valueTo
+    const value = parseNumber(s, from, to)
+    if (Number.isNaN(value) || (type === "ms" && value < 0)) {
+      counts.malformed++
+      return
+    }
+    if (to === valueTo) break
+    from = to + 1
   }
-  const sign = s.charCodeAt(valueFrom)
-  emit(name, type, value, rate, type === "g" && (sign === PLUS || sign === MINUS), tags, undefined)
+  for (from = valueFrom; from <= valueTo; ) {
+    let to = s.indexOf(":", from)
+    if (to < 0 || to > valueTo) to = valueTo
+    const sign = s.charCodeAt(from)
+    emit(
+      name,
+      type,
+      parseNumber(s, from, to),
+      rate,
+      type === "g" && (sign === PLUS || sign === MINUS),
+      tags,
+      undefined,
+    )
+    from = to + 1
+  }
 }
 
 /** Parses every line of one datagram (`\n`-separated; a trailing `\r` is tolerated). */
