@@ -60,7 +60,7 @@ describe("group-commit writer", () => {
     expect(w.stats().lastFlushRows).toBe(200)
     expect(transactions).toBe(1)
     // 200 rows = 128 + 64 + 8: power-of-two chunks, so the prepared statements repeat across flushes
-    const inserts = statements.filter((s) => s.startsWith("INSERT INTO wt_items"))
+    const inserts = statements.filter((s) => /^INSERT (OR FAIL )?INTO wt_items/.test(s))
     expect(inserts.map((s) => s.split("), (").length)).toEqual([128, 64, 8])
     const ids = results.map((r) => Number(r[0]))
     // each caller gets its own row's id, in call order
@@ -167,6 +167,86 @@ describe("group-commit writer", () => {
     const late = w.insert({ table: "wt_items", columns: ["v"], rows: [["late"]] })
     await expect(late).rejects.toBeInstanceOf(WriterFullError)
     expect(await count("v = 'late'")).toBe(0)
+  })
+
+  test("SQLite: the INSERTs are OR FAIL (no statement journal); a bad row in a multi-row group still stores nothing of it", async () => {
+    const w = createWriter(db, { maxQueuedRows: 10_000 })
+    statements = []
+    const before = await count()
+    const ok = w.insert({ table: "wt_items", columns: ["v", "n"], rows: [["orfail-1", 1]], returning: "id" })
+    // one op of several rows, the last of them bad: none of them may stay behind
+    const bad = w.insert({
+      table: "wt_items",
+      columns: ["v", "n"],
+      rows: [
+        ["orfail-2", 2],
+        ["bad", 3],
+      ],
+      returning: "id",
+    })
+    const [rOk, rBad] = await Promise.allSettled([ok, bad])
+    expect(rOk.status).toBe("fulfilled")
+    expect(rBad.status).toBe("rejected")
+    expect(await count()).toBe(before + 1)
+    expect(await count("v = 'orfail-2'")).toBe(0)
+    const prefix = db.dialect === "sqlite" ? "INSERT OR FAIL INTO wt_items" : "INSERT INTO wt_items"
+    expect(statements.some((s) => s.startsWith(prefix))).toBe(true)
+    await w.close()
+  })
+
+  test("after: derived statements run once per group, with every row and returned id, in the same transaction", async () => {
+    await db.exec("CREATE TABLE IF NOT EXISTS wt_derived (item_id INTEGER NOT NULL, total INTEGER NOT NULL)")
+    const w = createWriter(counted(), { maxQueuedRows: 10_000 })
+    const calls: Array<{ rows: number; ids: number[] }> = []
+    const after = (rows: readonly (readonly unknown[])[], ids: readonly unknown[]) => {
+      calls.push({ rows: rows.length, ids: ids.map(Number) })
+      const total = rows.reduce((sum, r) => sum + Number(r[1]), 0)
+      const sql = "INSERT INTO wt_derived (item_id, total) VALUES (?, ?)"
+      return ids.length ? [{ sql, params: [Number(ids[0]), total] }] : []
+    }
+    transactions = 0
+    const results = await Promise.all(
+      [1, 2, 3].map((n) =>
+        w.insert({
+          table: "wt_items",
+          columns: ["v", "n"],
+          rows: [[`derived-${n}`, n]],
+          returning: "id",
+          after,
+        }),
+      ),
+    )
+    expect(transactions).toBe(1)
+    expect(calls).toEqual([{ rows: 3, ids: results.map((r) => Number(r[0])) }])
+    const derived = await db.all<{ total: number }>("SELECT total FROM wt_derived WHERE item_id = ?", [
+      Number(results[0][0]),
+    ])
+    expect(derived.map((d) => Number(d.total))).toEqual([6])
+    // a different function is a different group: called separately
+    const other: typeof after = () => []
+    await Promise.all([
+      w.insert({ table: "wt_items", columns: ["v", "n"], rows: [["d-a", 1]], after }),
+      w.insert({ table: "wt_items", columns: ["v", "n"], rows: [["d-b", 1]], after: other }),
+    ])
+    expect(calls.length).toBe(2)
+    expect(calls[1].ids).toEqual([]) // nothing returned without `returning`
+    await w.close()
+  })
+
+  test("after: a failing derived statement rolls its rows back and fails only their callers; also on the async path", async () => {
+    const w = createWriter(db, { maxQueuedRows: 10_000 })
+    const failing = () => [{ sql: "INSERT INTO wt_items (v) VALUES (?)", params: ["bad"] }]
+    const fine = () => [{ sql: "INSERT INTO wt_items (v) VALUES (?)", params: ["derived-fine"] }]
+    // a run() in the batch takes the asynchronous transaction on SQLite too
+    const ran = w.run(async (tx) => tx.run("INSERT INTO wt_items (v) VALUES (?)", ["after-run"]))
+    const a = w.insert({ table: "wt_items", columns: ["v"], rows: [["after-rolled-back"]], after: failing })
+    const b = w.insert({ table: "wt_items", columns: ["v"], rows: [["after-kept"]], after: fine })
+    const [rRun, rA, rB] = await Promise.allSettled([ran, a, b])
+    expect([rRun.status, rA.status, rB.status]).toEqual(["fulfilled", "rejected", "fulfilled"])
+    expect(await count("v = 'after-rolled-back'")).toBe(0)
+    expect(await count("v = 'bad'")).toBe(0)
+    expect(await count("v IN ('after-kept', 'derived-fine', 'after-run')")).toBe(3)
+    await w.close()
   })
 
   test("identifiers are checked: no SQL through table or column names", async () => {
