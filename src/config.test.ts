@@ -28,6 +28,7 @@ describe("core settings", () => {
     expect(c.logLevel).toBe("info")
     expect(c.logFormat).toBe("json")
     expect(c.writerQueueMax).toBe(100_000)
+    expect(c.shutdownDrainSeconds).toBe(5)
   })
 
   test("every setting is read from its variable", () => {
@@ -47,6 +48,7 @@ describe("core settings", () => {
       LOGBOOK_LOG_LEVEL: "debug",
       LOGBOOK_LOG_FORMAT: "pretty",
       LOGBOOK_WRITER_QUEUE_MAX: "10",
+      LOGBOOK_SHUTDOWN_DRAIN_SECONDS: "2.5",
       SENTRY_DSN: "http://k@127.0.0.1:1/1",
       LOGBOOK_SENTRY_ENVIRONMENT: "staging",
     })
@@ -66,6 +68,7 @@ describe("core settings", () => {
       logLevel: "debug",
       logFormat: "pretty",
       writerQueueMax: 10,
+      shutdownDrainSeconds: 2.5,
       sentryDsn: "http://k@127.0.0.1:1/1",
       sentryEnvironment: "staging",
     })
@@ -95,6 +98,8 @@ describe("core settings", () => {
     ["LOGBOOK_LOG_LEVEL", "verbose", 'one of "trace", "debug", "info", "warning", "error", "critical"'],
     ["LOGBOOK_LOG_FORMAT", "xml", 'one of "json", "pretty"'],
     ["LOGBOOK_WRITER_QUEUE_MAX", "0", "an integer from 1"],
+    ["LOGBOOK_SHUTDOWN_DRAIN_SECONDS", "-1", "a number from 0 to 600"],
+    ["LOGBOOK_SHUTDOWN_DRAIN_SECONDS", "soon", "a number from 0 to 600"],
   ])("%s=%p is refused, naming the variable and what is allowed", (name, value, allowed) => {
     const m = problem({ [name]: value })
     expect(m).toContain(name)

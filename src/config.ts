@@ -105,6 +105,11 @@ export const coreSettings = {
     env: "LOGBOOK_WRITER_QUEUE_MAX",
     description: "Rows the group-commit writer may hold before answering 503 with Retry-After.",
   }),
+  shutdownDrainSeconds: setting(Type.Number({ default: 5, minimum: 0, maximum: 600 }), {
+    env: "LOGBOOK_SHUTDOWN_DRAIN_SECONDS",
+    description:
+      "On SIGTERM, report not ready (`/readyz` 503) but keep serving this long before closing, so load balancers stop sending first (0 = close at once). SIGINT and a second signal skip it.",
+  }),
   sentryDsn: setting(Type.String({ default: "" }), {
     env: "SENTRY_DSN",
     description: "Sentry DSN; errors are reported only when set.",
@@ -134,7 +139,11 @@ function describeExpected(schema: TSchema): string {
         : ""
     return `an integer${range}`
   }
-  if (schema.type === "number") return `a number${schema.minimum !== undefined ? ` ≥ ${schema.minimum}` : ""}`
+  if (schema.type === "number") {
+    if (schema.minimum !== undefined && schema.maximum !== undefined)
+      return `a number from ${schema.minimum} to ${schema.maximum}`
+    return `a number${schema.minimum !== undefined ? ` ≥ ${schema.minimum}` : ""}`
+  }
   if (schema.type === "boolean") return "1/0, true/false, yes/no or on/off"
   if (schema.pattern) return `a string matching ${schema.pattern}`
   return schema.minLength ? "a non-empty string" : "a string"

@@ -1,8 +1,9 @@
 /**
  * `logbook serve`: read and print the configuration (secrets redacted), boot, listen, and shut down
- * cleanly on SIGTERM/SIGINT — stop accepting, let in-flight requests finish (their writes commit before
- * they are answered), let plugins stop, drain the group-commit writer (nothing acknowledged is lost),
- * flush Sentry, close the database.
+ * cleanly on SIGTERM/SIGINT — announce `server.draining` (readiness turns false) and keep serving for the
+ * drain period (LOGBOOK_SHUTDOWN_DRAIN_SECONDS, SIGTERM only), then stop accepting, let in-flight requests
+ * finish (their writes commit before they are answered), let plugins stop, drain the group-commit writer
+ * (nothing acknowledged is lost), flush Sentry, close the database.
  */
 import { boot, loadConfig } from "./boot"
 import { coreSettings, describeSettings } from "./config"
@@ -56,10 +57,24 @@ export async function serve(): Promise<void> {
     startup_ms: Math.round(performance.now() - started),
   })
   let stopping = false
+  let endDrain: (() => void) | undefined
   shutdown = async (signal: string) => {
-    if (stopping) return
+    // a second signal ends the drain period at once
+    if (stopping) return endDrain?.()
     stopping = true
-    log.info("shutting down", { signal })
+    // SIGTERM is how orchestrators stop a pod; SIGINT is someone at a terminal, with no load balancer to tell
+    const drainMs = signal === "SIGTERM" ? config.shutdownDrainSeconds * 1000 : 0
+    log.info("shutting down", { signal, drain_ms: drainMs })
+    // readiness turns false now, while the server still answers whoever has not noticed yet
+    host.events.emit("server.draining", { signal, drainMs })
+    if (drainMs > 0)
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, drainMs)
+        endDrain = () => {
+          clearTimeout(timer)
+          resolve()
+        }
+      })
     // stop accepting; requests already being handled still run to their answer
     const closed = server.stop(false)
     // idle keep-alive connections would hold stop() open until they time out: bound the wait

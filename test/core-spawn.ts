@@ -75,10 +75,17 @@ export interface Server {
   stop(signal?: NodeJS.Signals): Promise<number>
 }
 
-/** Starts `logbook serve` on a free port and resolves once it listens. */
+/** Starts `logbook serve` on a free port (no shutdown drain unless `env` sets one) and resolves once it listens. */
 export async function spawnServer(env: Record<string, string>, timeoutMs = 20_000): Promise<Server> {
   const proc = Bun.spawn(["bun", MAIN, "serve"], {
-    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", LOGBOOK_PORT: "0", ...env },
+    env: {
+      PATH: process.env.PATH ?? "",
+      HOME: process.env.HOME ?? "/tmp",
+      LOGBOOK_PORT: "0",
+      // no drain period unless a test asks for one (SIGTERM would otherwise keep serving for 5 s)
+      LOGBOOK_SHUTDOWN_DRAIN_SECONDS: "0",
+      ...env,
+    },
     stdout: "pipe",
     stderr: "pipe",
   })

@@ -15,6 +15,7 @@ import {
   probe,
   probeOne,
   type Rendered,
+  shutdownItem,
   springAggregate,
   springOne,
   type Viewer,
@@ -151,6 +152,12 @@ function makeProbes(h: Health) {
   return { probeFast, probeCheck }
 }
 
+/** The results plus, once shutdown has begun, the failing `shutdown` check load balancers must see. */
+function withLifecycle(h: Health, items: Item[]): Item[] {
+  const since = h.runner.stoppingSince()
+  return since === undefined ? items : [...items, shutdownItem(since)]
+}
+
 export function healthRoutes(h: Health) {
   const { runner } = h
   const { probeCheck } = probes(h)
@@ -166,7 +173,9 @@ export function healthRoutes(h: Health) {
         return (async () => {
           const viewer = anonymous ?? (await h.viewer(request))
           return send(
-            await h.rendered(`ietf:${viewer.details}`, entries, (items) => ietf(items, h.meta, viewer)),
+            await h.rendered(`ietf:${viewer.details}`, entries, (items) =>
+              ietf(withLifecycle(h, items), h.meta, viewer),
+            ),
           )
         })()
       },
@@ -181,7 +190,7 @@ export function healthRoutes(h: Health) {
       async ({ request }) => {
         const viewer = await h.viewer(request)
         const items = await h.items(runner.entries())
-        return send(panopticon(items, h.ctx.now(), viewer))
+        return send(panopticon(withLifecycle(h, items), h.ctx.now(), viewer))
       },
       hide,
     )
@@ -214,7 +223,9 @@ export function healthRoutes(h: Health) {
           )
         const selected = runner.select({ maxLevel, names: names.length ? names : undefined })
         const viewer = await h.viewer(request)
-        return send(c2c(await h.items(selected), viewer))
+        const items = await h.items(selected)
+        // max_level=0 is a ping (the process answers), not a question about taking traffic
+        return send(c2c(maxLevel >= 1 ? withLifecycle(h, items) : items, viewer))
       },
       hide,
     )

@@ -32,6 +32,41 @@ export const WITHHELD = "reason withheld"
 const rfc3339 = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z")
 const seconds = (ms: number) => Math.round(ms * 1000) / 1_000_000
 
+// ---- shutting down ---------------------------------------------------------------------------------
+
+export const SHUTDOWN_MESSAGE = "shutting down: not taking new requests"
+
+/**
+ * From SIGTERM until the process exits, every format a load balancer may read (IETF, panopticon, c2c)
+ * carries one more failing check, `shutdown` (the Kubernetes probes print it as `[-]shutdown failed`).
+ */
+export function shutdownItem(sinceMs: number): Item {
+  return {
+    spec: {
+      name: "shutdown",
+      check: () => {},
+      level: 1,
+      groups: ["ready"],
+      critical: true,
+      timeoutMs: 0,
+      cacheTtlMs: 0,
+      intervalMs: 0,
+      componentType: "system",
+      source: "core",
+    },
+    outcome: {
+      name: "shutdown",
+      status: "fail",
+      message: SHUTDOWN_MESSAGE,
+      durationMs: 0,
+      time: sinceMs,
+      observedValue: "stopping",
+      extras: {},
+    },
+    since: sinceMs,
+  }
+}
+
 // ---- IETF application/health+json (§4) ------------------------------------------------------------
 
 export interface ServiceMeta {

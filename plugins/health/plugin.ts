@@ -29,7 +29,10 @@ export default definePlugin({
     { id: "health", title: "Health", url: "/ui/health/widget", trigger: "load, every 15s", order: 10 },
   ],
   setup(ctx) {
-    instances.set(ctx, createHealth(ctx))
+    const h = createHealth(ctx)
+    instances.set(ctx, h)
+    // SIGTERM: not ready at once, while the server keeps answering through the drain period
+    ctx.events.on("server.draining", () => h.runner.drain())
   },
   routes: (ctx) => healthRoutes(of(ctx)).use(healthUi(of(ctx))),
   fastRoutes: (ctx) => probeRoutes(of(ctx)),

@@ -146,9 +146,13 @@ export interface Runner {
   /** Bumped whenever a stored result changes: formats key their precomputed bodies on it. */
   generation(): number
   phase(): Phase
+  /** When the phase became "stopping" (epoch ms), while it is. */
+  stoppingSince(): number | undefined
   /** Observers of every fresh outcome (state tracking, UI). */
   onOutcome(listener: (outcome: Outcome, spec: CheckSpec) => void): () => void
   start(): void
+  /** Shutdown has begun (the server still answers): not ready from now on; checks keep running. */
+  drain(): void
   stop(): void
 }
 
@@ -166,6 +170,7 @@ export function createRunner(opts: {
   const timers: Array<ReturnType<typeof setInterval>> = []
   let gen = 0
   let phase: Phase = "starting"
+  let stoppingAt: number | undefined
 
   const schedule = (e: Entry) => {
     if (!e.spec.intervalMs || phase !== "running") return
@@ -294,6 +299,7 @@ export function createRunner(opts: {
     probe: (entries) => Promise.all(entries.map((e) => once(e.spec))),
     generation: () => gen,
     phase: () => phase,
+    stoppingSince: () => stoppingAt,
     onOutcome(l) {
       listeners.push(l)
       return () => {
@@ -306,9 +312,14 @@ export function createRunner(opts: {
       gen++
       for (const e of list) schedule(e)
     },
-    stop() {
+    drain() {
+      if (phase === "stopping") return
       phase = "stopping"
+      stoppingAt = now()
       gen++
+    },
+    stop() {
+      this.drain()
       for (const t of timers) clearInterval(t)
       timers.length = 0
     },

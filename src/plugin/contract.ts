@@ -170,6 +170,12 @@ export interface LogbookEvents {
   "ui.render": { title: string; durationMs: number }
   /** An unexpected error while handling a request (Sentry and metrics listen). */
   "http.error": { error: unknown; request: Request; requestId: string }
+  /**
+   * Shutdown has begun (SIGTERM/SIGINT): the server keeps answering for `drainMs`
+   * (LOGBOOK_SHUTDOWN_DRAIN_SECONDS after SIGTERM, 0 otherwise), then stops accepting, lets requests in
+   * flight finish and stops the plugins. Report "not ready" from now on, so load balancers stop sending first.
+   */
+  "server.draining": { signal: string; drainMs: number }
 }
 
 export interface EventBus {
