@@ -143,3 +143,14 @@ test("fast route keys are a path or POST and a path; anything else is refused", 
   expect(fastRouteKey("POST /api/events")).toEqual({ method: "POST", path: "/api/events" })
   for (const bad of ["PUT /x", "POST", "livez", "POST /a b"]) expect(() => fastRouteKey(bad)).toThrow(bad)
 })
+
+test("after server.draining (SIGTERM) every answer asks the client to close its connection", async () => {
+  expect((await app.request("/probe-ok")).headers.get("connection")).toBeNull()
+  app.host.events.emit("server.draining", { signal: "SIGTERM", drainMs: 1000 })
+  expect((await app.request("/probe-ok")).headers.get("connection")).toBe("close")
+  expect((await app.request("/probe-async")).headers.get("connection")).toBe("close")
+  const post = await app.request("/ingest", { method: "POST", body: "x", headers: { "content-length": "1" } })
+  expect(post.headers.get("connection")).toBe("close")
+  // and through the router
+  expect((await app.request("/nope")).headers.get("connection")).toBe("close")
+})

@@ -131,6 +131,8 @@ test("SIGTERM with a drain period: /readyz 503 at once while /livez and writes s
   expect(ready).toBe(503)
   const verbose = await fetch(`${server.url}/readyz?verbose`)
   expect(await verbose.text()).toContain("[-]shutdown failed: reason withheld\n")
+  // keep-alive clients are told to reconnect (elsewhere, once the balancer has noticed)
+  expect(verbose.headers.get("connection")).toBe("close")
   expect(await status("/livez")).toBe(200)
   expect(await status("/health")).toBe(503)
   // traffic that still arrives during the drain is served and its writes are kept

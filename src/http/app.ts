@@ -151,6 +151,12 @@ async function readLimited(
 export function createApp(host: Host): App {
   const log = host.logging.logger("logbook.http")
   const routeOf = new WeakMap<Request, string>()
+  // from SIGTERM on, every answer asks the client to close its connection: keep-alive clients (load
+  // balancers) reconnect, so the drain period ends without idle connections for stop() to wait on
+  let draining = false
+  host.events.on("server.draining", () => {
+    draining = true
+  })
   const corsOrigins = new Set(host.config.corsOrigins)
   const anyOrigin = corsOrigins.has("*")
 
@@ -347,6 +353,7 @@ export function createApp(host: Host): App {
     try {
       const h = response.headers
       h.set("x-request-id", requestId)
+      if (draining) h.set("connection", "close")
       const render = requestScope.getStore()?.renderMs
       h.set(
         "server-timing",
@@ -413,6 +420,7 @@ export function createApp(host: Host): App {
     const ms = performance.now() - started
     response.headers.set("x-request-id", requestId)
     response.headers.set("server-timing", `route;desc="${cachedRouteName(path)}";dur=${ms.toFixed(2)}`)
+    if (draining) response.headers.set("connection", "close")
     emitRequest("POST", path, response.status, ms)
     return response
   }
@@ -434,6 +442,7 @@ export function createApp(host: Host): App {
     const response = request.method === "HEAD" ? new Response(null, answer) : answer
     const requestId = callerRequestId(request.headers)
     if (requestId !== undefined) response.headers.set("x-request-id", requestId)
+    if (draining) response.headers.set("connection", "close")
     emitRequest(request.method, path, response.status, performance.now() - started)
     return response
   }
