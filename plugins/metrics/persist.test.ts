@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
 import { createTestApp, type TestApp } from "../../test/support"
+import { deserialise, quantile } from "./histogram"
 import plugin from "./plugin"
 
 describe("persistence at 1-minute resolution (LOGBOOK_METRICS_PERSIST=1)", () => {
@@ -29,8 +30,18 @@ describe("persistence at 1-minute resolution (LOGBOOK_METRICS_PERSIST=1)", () =>
     ).toEqual([
       { series: "jobs.done|c", t: minuteStart + 60_000, v: 3, p50: null }, // (1+2+3+4+5)/5 per s
       { series: "jobs.queue|g", t: minuteStart + 60_000, v: 4, p50: null },
-      { series: "jobs.time|ms", t: minuteStart + 60_000, v: 5, p50: 180 }, // (3×100 + 2×300) / 5
+      // the minute's percentiles of every value (100, 100, 100, 300, 300), not a mean of interval ones (180)
+      { series: "jobs.time|ms", t: minuteStart + 60_000, v: 5, p50: expect.closeTo(100, 0) }, // ±1 %
     ])
+    const timer = await app.db.get<{ p90: number; p99: number; hist: string }>(
+      "SELECT p90, p99, hist FROM metrics_points WHERE series = 'jobs.time|ms'",
+    )
+    expect([Number(timer?.p90), Number(timer?.p99)]).toEqual([300, 300])
+    // the stored histogram merges: it reads back as the minute's 5 values
+    const h = deserialise(timer?.hist ?? "")
+    expect(h.count).toBe(5)
+    expect([h.min, h.max]).toEqual([100, 300])
+    expect(quantile(h, 0.5)).toBeCloseTo(100, 0)
   })
 
   test("charts and search read stored points when memory does not hold them", async () => {

@@ -1,35 +1,50 @@
 /**
  * Persistence at 1-minute resolution (LOGBOOK_METRICS_PERSIST=1): once a minute the points of the last
- * whole minute are rolled up per series (counters: mean rate; gauges and sets: last value; timers:
- * summed count and count-weighted percentiles, an approximation) and stored through the group-commit
- * writer. Charts read these rows for the part of a window older than what memory holds.
+ * whole minute are rolled up per series (counters: mean rate; gauges and sets: last value; timers: the
+ * summed count, and p50/p90/p99 of the minute's merged log-bucket histogram — the percentiles of every
+ * value of that minute within 1 %, not an average of interval percentiles) and stored through the
+ * group-commit writer, timers with their histogram (`hist`, histogram.ts text) so minutes stay mergeable
+ * into longer spans. Charts read these rows for the part of a window older than what memory holds.
  */
 import type { Db } from "../../src/db/database"
 import type { Writer } from "../../src/db/writer"
+import { type Histogram, quantile, serialise } from "./histogram"
 import type { Point, Series, SeriesStore } from "./series"
 
-export function rollup(s: Series, points: Point[]): Point | undefined {
+/** One minute of a series; `hist` is the minute's merged histogram (timers). */
+export function rollup(
+  s: Series,
+  points: Point[],
+  hist?: Histogram,
+): (Point & { hist?: string }) | undefined {
   if (points.length === 0) return undefined
   const t = points[points.length - 1].t
   if (s.type === "c") return { t, v: points.reduce((a, p) => a + p.v, 0) / points.length }
   if (s.type !== "ms") return { t, v: points[points.length - 1].v }
-  const n = points.reduce((a, p) => a + p.v, 0)
-  const w = (f: (p: Point) => number | undefined) =>
-    n > 0 ? points.reduce((a, p) => a + (f(p) ?? 0) * p.v, 0) / n : 0
-  return { t, v: n, p50: w((p) => p.p50), p90: w((p) => p.p90), p99: w((p) => p.p99) }
+  const v = points.reduce((a, p) => a + p.v, 0)
+  if (!hist) return { t, v }
+  return {
+    t,
+    v,
+    p50: quantile(hist, 0.5),
+    p90: quantile(hist, 0.9),
+    p99: quantile(hist, 0.99),
+    hist: serialise(hist),
+  }
 }
 
 /** Stores the rollup of [minuteEnd - 60 s, minuteEnd) for every series; the minute's end is its timestamp. */
 export async function persistMinute(store: SeriesStore, writer: Writer, minuteEnd: number): Promise<number> {
   const rows: unknown[][] = []
   for (const s of store.all()) {
-    const p = rollup(s, store.points(s, minuteEnd - 60_000, minuteEnd - 1))
-    if (p) rows.push([s.key, minuteEnd, p.v, p.p50 ?? null, p.p90 ?? null, p.p99 ?? null])
+    const hist = s.minutes.find((m) => m.end === minuteEnd)?.hist
+    const p = rollup(s, store.points(s, minuteEnd - 60_000, minuteEnd - 1), hist)
+    if (p) rows.push([s.key, minuteEnd, p.v, p.p50 ?? null, p.p90 ?? null, p.p99 ?? null, p.hist ?? null])
   }
   if (rows.length === 0) return 0
   await writer.insert({
     table: "metrics_points",
-    columns: ["series", "t", "v", "p50", "p90", "p99"],
+    columns: ["series", "t", "v", "p50", "p90", "p99", "hist"],
     rows,
     suffix: "ON CONFLICT DO NOTHING",
   })

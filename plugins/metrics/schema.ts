@@ -38,4 +38,10 @@ CREATE TABLE metrics_pins (
   created_at BIGINT NOT NULL
 );`,
   },
+  {
+    // timers' 1-minute histogram (histogram.ts text), so stored minutes merge into correct percentiles
+    id: "metrics/002_points_hist",
+    sqlite: "ALTER TABLE metrics_points ADD COLUMN hist TEXT;",
+    postgres: "ALTER TABLE metrics_points ADD COLUMN hist TEXT;",
+  },
 ]

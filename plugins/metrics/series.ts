@@ -2,13 +2,15 @@
  * In-memory time series: measurements (received over UDP, or Logbook's own) are aggregated per flush
  * interval into one point per series, kept in a ring buffer per series for the retention window.
  * Cardinality is bounded per origin: a new series past `maxSeries` is folded into the `_overflow` series
- * of its type and counted. Everything allocated per series is bounded (reservoir of timer samples, set
- * members, ring length), so memory stays flat under sustained load.
+ * of its type and counted. Timers go into a mergeable log-bucket histogram per interval (histogram.ts,
+ * percentiles within 1 %), merged into one per minute for the 1-minute persistence. Everything allocated
+ * per series is bounded (histogram buckets, set members, ring length), so memory stays flat under load.
  */
+import { createHistogram, type Histogram, merge, quantile, record } from "./histogram"
+
 export type SeriesType = "c" | "g" | "ms" | "s"
 export type Origin = "own" | "received"
 
-const RESERVOIR = 1024
 const MAX_SET_MEMBERS = 10_000
 export const OVERFLOW_NAME = "_overflow"
 
@@ -33,8 +35,10 @@ export interface Series {
   count: number
   gauge: number
   hasGauge: boolean
-  samples: Float64Array | undefined
-  sampleCount: number
+  /** Timers: the current interval's values. */
+  hist: Histogram | undefined
+  /** Timers: the intervals of the minute ending at `end` (and the one before), merged. */
+  minutes: Array<{ end: number; hist: Histogram }>
   members: Set<string> | undefined
   touched: boolean
   lastSeen: number
@@ -58,6 +62,19 @@ export interface SeriesStore {
   get(key: string): Series | undefined
   points(s: Series, fromMs: number, toMs: number): Point[]
   stats(): { series: Record<Origin, number>; overflowed: number }
+}
+
+/** The minute a point at `t` belongs to, by its end: [end − 60 s, end). */
+export const minuteEnd = (t: number): number => Math.floor(t / 60_000) * 60_000 + 60_000
+
+/** Merges an interval's histogram into its minute's; keeps that minute and the one before (persisted next). */
+function addToMinute(s: Series, t: number, h: Histogram): void {
+  const end = minuteEnd(t)
+  let m = s.minutes.find((x) => x.end === end)
+  if (m === undefined) {
+    m = { end, hist: h }
+    s.minutes = [...s.minutes.filter((x) => x.end === end - 60_000), m]
+  } else merge(m.hist, h)
 }
 
 export function seriesKey(
@@ -100,8 +117,8 @@ export function createSeriesStore(opts: {
     count: 0,
     gauge: 0,
     hasGauge: false,
-    samples: undefined,
-    sampleCount: 0,
+    hist: undefined,
+    minutes: [],
     members: undefined,
     touched: false,
     lastSeen: 0,
@@ -143,14 +160,8 @@ export function createSeriesStore(opts: {
       } else {
         s.count += 1 / rate
         s.sum += value / rate
-        if (s.samples === undefined) s.samples = new Float64Array(RESERVOIR)
-        const n = s.sampleCount++
-        if (n < RESERVOIR) s.samples[n] = value
-        else {
-          // reservoir sampling keeps the percentiles unbiased without unbounded memory
-          const j = Math.floor(Math.random() * (n + 1))
-          if (j < RESERVOIR) s.samples[j] = value
-        }
+        if (s.hist === undefined) s.hist = createHistogram()
+        record(s.hist, value, 1 / rate)
       }
     },
     addMember(s, member) {
@@ -176,16 +187,15 @@ export function createSeriesStore(opts: {
         } else if (s.type === "s") {
           p = { t: now, v: s.members?.size ?? 0 }
           s.members?.clear()
-        } else if (s.count > 0) {
-          const n = Math.min(s.sampleCount, RESERVOIR)
-          const sorted = (s.samples as Float64Array).subarray(0, n).slice().sort()
-          const q = (x: number) => sorted[Math.min(n - 1, Math.floor(x * n))]
-          p = { t: now, v: s.count, p50: q(0.5), p90: q(0.9), p99: q(0.99) }
+        } else if (s.count > 0 && s.hist) {
+          const h = s.hist
+          p = { t: now, v: s.count, p50: quantile(h, 0.5), p90: quantile(h, 0.9), p99: quantile(h, 0.99) }
+          addToMinute(s, now, h)
           s.total += s.sum
           s.totalCount += s.count
           s.count = 0
           s.sum = 0
-          s.sampleCount = 0
+          s.hist = undefined
         }
         s.touched = false
         if (!p) continue
