@@ -8,16 +8,46 @@
  * - (name, ts): logger-prefix filters (names compare byte-wise: `COLLATE "C"` on PostgreSQL, BINARY on
  *   SQLite, so a prefix is an index range on both);
  * - (level, ts): "warnings and above in this window";
- * - full text over `message`: SQLite FTS5 external-content table kept in sync by triggers; PostgreSQL a
- *   generated `tsvector` column ('simple' configuration: log text is not natural language, no stemming)
- *   with a GIN index.
+ * - full text over `message`: SQLite FTS5 external-content table; PostgreSQL a generated `tsvector` column
+ *   ('simple' configuration: log text is not natural language, no stemming) with a GIN index.
+ * - per-minute counts by level (`records_counts`) for histograms and Chronologer's HEAD count/timeline.
+ *
+ * Derived data on SQLite (since migration 004): deletions keep the FTS table and the counts right through
+ * per-row triggers, but insertions do not — per-row triggers cost ~8 µs a row (each a sub-program, and
+ * they force a statement journal). The group-commit writer fills both once per batch in the same
+ * transaction instead (`derivedAfterInsert`, attached by service.ts `ingest`, the only way records are
+ * written). Anything else that inserts records on SQLite must run those statements for its id range.
+ * On PostgreSQL a statement-level trigger keeps the counts and the tsvector is a generated column.
  * AUTOINCREMENT on SQLite: ids are never reused after retention, so permalinks and the month-long
  * Cache-Control of GET /api/v1/record/{id} stay truthful.
  */
 import type { Migration } from "../../src/db/migrate"
+import type { Statement } from "../../src/db/writer"
 
 export const RECORDS_TABLE = "records_records"
 export const RECORD_COLUMNS = ["ts", "level", "name", "message", "logrec"] as const
+
+/** floor(ts / 1 minute) in SQL, also for negative ts: the one expression of the rollup (002, 004). */
+const MINUTE_OF_TS = "(ts - (((ts % 60000000) + 60000000) % 60000000)) / 60000000"
+
+/**
+ * SQLite: what the dropped insert triggers did, for the records with ids lo…hi (one committed batch: its
+ * AUTOINCREMENT ids are consecutive, as the writer holds the write lock for the whole transaction).
+ */
+export function derivedAfterInsert(lo: number, hi: number): Statement[] {
+  return [
+    {
+      sql: "INSERT INTO records_fts (rowid, message) SELECT id, message FROM records_records WHERE id BETWEEN ? AND ?",
+      params: [lo, hi],
+    },
+    {
+      sql: `INSERT INTO records_counts (minute, level, n)
+SELECT ${MINUTE_OF_TS}, level, COUNT(*) FROM records_records WHERE id BETWEEN ? AND ? GROUP BY 1, 2
+ON CONFLICT (minute, level) DO UPDATE SET n = n + excluded.n`,
+      params: [lo, hi],
+    },
+  ]
+}
 
 export const migrations: Migration[] = [
   {
@@ -130,5 +160,15 @@ ALTER TABLE records_records ADD COLUMN message_tsv TSVECTOR
   GENERATED ALWAYS AS (to_tsvector('simple', regexp_replace(message, '[[:space:][:punct:]]+', ' ', 'g'))) STORED;
 CREATE INDEX records_records_fts ON records_records USING GIN (message_tsv);
 `,
+  },
+  {
+    // SQLite: the full-text index and the per-minute counts of new records are filled once per batch by
+    // the writer (derivedAfterInsert) instead of per row; the data already indexed and counted stays as it is.
+    id: "records/004_batch_derived",
+    sqlite: `
+DROP TRIGGER records_records_ai;
+DROP TRIGGER records_counts_ai;
+`,
+    postgres: "SELECT 1;",
   },
 ]

@@ -11,11 +11,12 @@
  * (`ts DESC, id DESC`).
  */
 import type { Db } from "../../src/db/database"
+import type { AfterInsert } from "../../src/db/writer"
 import type { PluginContext } from "../../src/plugin/contract"
 import { levelName } from "./levels"
 import { logrecJson } from "./normalise"
 import { compileQuery, type Probe, SearchError } from "./query"
-import { RECORD_COLUMNS, RECORDS_TABLE } from "./schema"
+import { derivedAfterInsert, RECORD_COLUMNS, RECORDS_TABLE } from "./schema"
 
 export { levelName, levelNumber, parseLevel } from "./levels"
 export { SearchError } from "./query"
@@ -108,16 +109,34 @@ export function toRecord(r: DbRow): RecordRow {
   }
 }
 
+/** SQLite: full-text index and per-minute counts for a committed batch (ids ascending), see schema.ts. */
+const sqliteDerived: AfterInsert = (_rows, ids) => {
+  let lo = Number(ids[0])
+  let hi = lo
+  for (const id of ids) {
+    const n = Number(id)
+    if (n < lo) lo = n
+    else if (n > hi) hi = n
+  }
+  return derivedAfterInsert(lo, hi)
+}
+
 /** Stores records through the group-commit writer; resolves with their ids after commit. */
 export async function ingest(
-  ctx: Pick<PluginContext, "writer" | "events">,
+  ctx: Pick<PluginContext, "writer" | "events" | "db">,
   records: readonly NormalisedRecord[],
 ): Promise<number[]> {
   if (records.length === 0) return []
   // JSON text on both dialects: TEXT on SQLite, parsed into jsonb by PostgreSQL
   const rows = records.map((r) => [r.ts, r.level, r.name, r.message, logrecJson(r.logrec)])
   const ids = (
-    await ctx.writer.insert({ table: RECORDS_TABLE, columns: RECORD_COLUMNS, rows, returning: "id" })
+    await ctx.writer.insert({
+      table: RECORDS_TABLE,
+      columns: RECORD_COLUMNS,
+      rows,
+      returning: "id",
+      ...(ctx.db.dialect === "sqlite" ? { after: sqliteDerived } : {}),
+    })
   ).map(Number)
   if (ctx.events.has("records.ingested")) ctx.events.emit("records.ingested", { ids, count: ids.length })
   return ids
@@ -226,7 +245,7 @@ const MINUTE = 60_000_000
 
 /**
  * Counts per level band in buckets of `bucketSeconds` from `from` (µs) up to `to` (exclusive).
- * Without a query, whole minutes come from the per-minute rollup `records_counts` (kept by triggers) and
+ * Without a query, whole minutes come from the per-minute rollup `records_counts` (kept exact on insert and delete) and
  * only the partial minutes at bucket edges are counted in the records table: a 24-hour histogram reads
  * ~1,500 rollup rows instead of every record of the day. With a query, the records are counted.
  */
