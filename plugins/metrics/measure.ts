@@ -26,6 +26,8 @@ interface Instrument {
   statsdTail: string
   /** Key and tags are ASCII: a line's UTF-8 length is its string length (no byteLength per line). */
   ascii: boolean
+  /** Key, type and tags: what the statsd client aggregates counters and gauges by. */
+  statsdId: string
   statsKey: string
   series: Series
   prom: ((value: number) => void) | undefined
@@ -72,6 +74,7 @@ export function createMeasurer(opts: {
       statsdKey: key,
       statsdTail: tail,
       ascii: !NOT_ASCII.test(key) && !NOT_ASCII.test(tail),
+      statsdId: `${key}|${kind}${tail}`,
       statsKey: tagged ? statsJsonKey(taggedParts, tags) : statsJsonKey(plain),
       series: series.series("own", seriesPrefix + taggedParts.join("."), kind, tagList),
       prom: promObserver,
@@ -95,7 +98,9 @@ export function createMeasurer(opts: {
   }
 
   function emit(i: Instrument, value: number) {
-    statsd?.send(statsdLines(i.statsdKey, i.kind, value, i.statsdTail), i.ascii)
+    if (statsd)
+      if (i.kind === "ms") statsd.send(statsdLines(i.statsdKey, i.kind, value, i.statsdTail), i.ascii)
+      else statsd.aggregate(i.statsdId, i.statsdKey, i.kind, value, i.statsdTail, i.ascii)
     if (i.kind === "ms") stats.timer(i.statsKey, value)
     else if (i.kind === "c") stats.counter(i.statsKey, value)
     else stats.gauge(i.statsKey, value)

@@ -33,6 +33,16 @@ const probe = definePlugin({
       }),
 })
 
+/** The sum of the values of the counter lines `<key>:<n>|c<tail>` (counters are aggregated per 10 ms send). */
+const total = (lines: string[], key: string, tail = "") =>
+  lines.reduce((sum, l) => {
+    const m =
+      l.startsWith(`${key}:`) && l.endsWith(`|c${tail}`)
+        ? l.slice(key.length + 1, l.length - 2 - tail.length)
+        : ""
+    return m !== "" && /^\d+$/.test(m) ? sum + Number(m) : sum
+  }, 0)
+
 /** Two ingesting requests of plugin "probe". */
 async function probeIngests(app: TestApp) {
   for (const id of ["a", "b"])
@@ -91,8 +101,8 @@ describe("plain (c2cwsgiutils) mode", () => {
 
   test("a plugin's ctx.metrics and committed ctx.writer rows: plain keys stay c2c's (no plugin part)", async () => {
     await probeIngests(app)
-    await until(() => udp.lines().filter((l) => l === "ops.users.created.api:1|c").length === 2, "2 lines")
-    expect(udp.lines().filter((l) => l === "ops.ingest.rows.metrics_pins:1|c").length).toBe(2)
+    await until(() => total(udp.lines(), "ops.users.created.api") === 2, "both counts")
+    await until(() => total(udp.lines(), "ops.ingest.rows.metrics_pins") === 2, "both rows")
     const body = (await (await app.request("/c2c/stats.json")).json()) as { counters: Record<string, number> }
     expect(body.counters["users/created/api"]).toBe(2)
     expect(body.counters["ingest/rows/metrics_pins"]).toBe(2)
@@ -109,6 +119,16 @@ describe("plain (c2cwsgiutils) mode", () => {
       labels: { plugin: "probe", table: "metrics_pins" },
       value: 2,
     })
+  })
+
+  test("counters and gauges are aggregated per key until the next send: one line each", async () => {
+    for (let i = 0; i < 100; i++) {
+      app.host.metrics.increment("agg.hits")
+      app.host.metrics.gauge("agg.level", i)
+    }
+    await until(() => udp.lines().includes("ops.agg.hits:100|c"), "the summed counter")
+    expect(udp.lines().filter((l) => l.startsWith("ops.agg.hits:"))).toEqual(["ops.agg.hits:100|c"])
+    expect(udp.lines().filter((l) => l.startsWith("ops.agg.level:"))).toEqual(["ops.agg.level:99|g"])
   })
 
   test("many measurements are batched into several datagrams, each ≤ 1432 bytes", async () => {
@@ -258,14 +278,13 @@ describe("tagged (DogStatsD) mode", () => {
   test("a plugin's measurements carry its id as the plugin tag", async () => {
     await probeIngests(app)
     await until(
-      () =>
-        udp.lines().filter((l) => l === "ops.users.created:1|c|#env:test,plugin:probe,source:api").length ===
-        2,
-      "the probe's tagged lines",
+      () => total(udp.lines(), "ops.users.created", "|#env:test,plugin:probe,source:api") === 2,
+      "the probe's tagged counts",
     )
-    expect(
-      udp.lines().filter((l) => l === "ops.ingest.rows:1|c|#env:test,plugin:probe,table:metrics_pins").length,
-    ).toBe(2)
+    await until(
+      () => total(udp.lines(), "ops.ingest.rows", "|#env:test,plugin:probe,table:metrics_pins") === 2,
+      "the probe's tagged rows",
+    )
     const body = (await (await app.request("/c2c/stats.json")).json()) as { counters: Record<string, number> }
     expect(body.counters["users/created/plugin=probe/source=api"]).toBe(2)
   })
