@@ -113,3 +113,35 @@ test("PostgreSQL has no transactionSync (its statements are asynchronous)", asyn
     await drop()
   }
 })
+
+test("SQLite keeps many statements prepared (bun:sqlite's own cache holds 20), also long ones; evicted ones come back", async () => {
+  const db = openSqlite(":memory:")
+  const raw = db.sqlite
+  if (!raw) throw new Error("SQLite has a raw handle")
+  await db.exec("CREATE TABLE p (v INTEGER)")
+  let prepares = 0
+  const prepare = raw.prepare.bind(raw)
+  raw.prepare = ((sql: string) => {
+    prepares++
+    return prepare(sql)
+  }) as typeof raw.prepare
+  // 40 distinct texts, one of them over 64 KiB (a 5,000-row multi-row INSERT)
+  const texts = Array.from({ length: 39 }, (_, i) => `SELECT ${i} AS n, COUNT(*) AS c FROM p`)
+  const long = `INSERT INTO p (v) VALUES ${Array.from({ length: 5000 }, () => "(?)").join(", ")}`
+  for (let round = 0; round < 3; round++) {
+    for (const sql of texts)
+      expect(((await db.get<{ n: number }>(sql)) as { n: number }).n).toBe(Number(sql.split(" ")[1]))
+    expect(
+      await db.run(
+        long,
+        Array.from({ length: 5000 }, (_, i) => i),
+      ),
+    ).toBe(5000)
+  }
+  expect(prepares).toBe(40)
+  // beyond the cache's size the least recently used are finalized and prepared again when needed
+  for (let i = 0; i < 600; i++) await db.get(`SELECT ${i + 100} AS n`)
+  expect(((await db.get<{ c: number }>(texts[0])) as { c: number }).c).toBe(15000)
+  expect(prepares).toBe(641)
+  await db.close()
+})
