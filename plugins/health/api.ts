@@ -72,15 +72,21 @@ function makeProbes(h: Health) {
     return sel.entries
   }
 
-  /** One prebuilt answer per cached success body; each probe gets a copy (no header object built per request). */
-  const answers = new WeakMap<Rendered, Response>()
+  /**
+   * Per cached success body, its headers built once: each probe gets a new Response over them (the
+   * constructor copies them; measured under load, Response.clone() of a prebuilt answer cost more).
+   */
+  const answers = new WeakMap<Rendered, ResponseInit>()
   const answerOf = (r: Rendered): Response => {
-    let answer = answers.get(r)
-    if (!answer) {
-      answer = send(r, K8S_HEADERS)
-      answers.set(r, answer)
+    let init = answers.get(r)
+    if (!init) {
+      init = {
+        status: r.status,
+        headers: new Headers({ "content-type": r.contentType, "cache-control": NO_STORE, ...K8S_HEADERS }),
+      }
+      answers.set(r, init)
     }
-    return answer.clone()
+    return new Response(r.body, init)
   }
 
   /** What kubelets call every few seconds: answered without a promise while the success body is cached. */
