@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
 import { brotliDecompressSync, gunzipSync } from "node:zlib"
 import { createTestApp, type TestApp } from "../../test/support"
+import { pyJson } from "./compat"
 import records from "./plugin"
 
 let app: TestApp
@@ -318,6 +319,66 @@ describe("POST bodies", () => {
     expect(r.level).toBe(20)
     expect(r.message).toBe("as is")
     expect(r.logrec).toEqual({ name: "raw.one", message: "as is", levelno: 50, k: [1] })
+  })
+
+  test("the fast route (real port, plain POST) and the router (here: with an Origin) answer alike", async () => {
+    const body = `${form}&user=%C3%BC`
+    const headers = {
+      "content-type": "application/x-www-form-urlencoded",
+      authorization: "Basic bG9nZ2VyOg==",
+    }
+    const strip = (text: string) => text.replace(/"id": \d+/, '"id": 0')
+    for (const query of ["", "?raw=1"]) {
+      const fast = await fetch(`${base}/api/v1/record${query}`, { method: "POST", body, headers })
+      const routed = await post(body, headers["content-type"], query, { origin: "http://elsewhere.example" })
+      expect([fast.status, routed.status]).toEqual([201, 201])
+      expect(strip(await fast.text())).toBe(strip(await routed.text()))
+    }
+    const before = await rows()
+    const refused = await fetch(`${base}/api/v1/record`, {
+      method: "POST",
+      body: "x",
+      headers: { "content-type": "text/plain" },
+    })
+    expect(refused.status).toBe(415)
+    const nd = await fetch(`${base}/api/v1/record`, {
+      method: "POST",
+      body: '{"name": "a", "msg": "m", "levelno": 20}\n',
+      headers: { "content-type": "application/x-ndjson" },
+    })
+    expect(nd.status).toBe(400)
+    expect((await nd.json()).error.message).toBe('line 1: Key "created" is missing')
+    expect(await rows()).toBe(before)
+  })
+
+  test("pyJson writes what Python's json.dumps writes", async () => {
+    const values: unknown[] = [
+      { name: "a", list: [1, 2, [], {}], nested: { "k:ey, with": 'v "q" \\ \\" : ,', "ü-key": "ö" } },
+      [
+        "tab\tnew\nline",
+        "\u007f del",
+        "emoji 😀",
+        "ctl \u0001",
+        "lone \ud800 surrogate",
+        "<>&'",
+        "",
+        null,
+        true,
+        false,
+      ],
+      { numbers: [0, -1, 2.5, 1e21, 123456789012345, -0.125] },
+      "a string, with: separators",
+      [],
+      {},
+    ]
+    const out = await python(
+      `
+import json, sys
+for line in sys.stdin.read().splitlines():
+    print(json.dumps(json.loads(line)))
+`.replace("sys.stdin.read()", JSON.stringify(values.map((v) => JSON.stringify(v)).join("\n"))),
+    )
+    expect(out.trimEnd().split("\n")).toEqual(values.map((v) => pyJson(v)))
   })
 
   test("other methods → 405 with Allow", async () => {

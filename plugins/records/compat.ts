@@ -13,7 +13,7 @@ import type { Role } from "../../src/plugin/contract"
 import { compileChronologerQuery } from "./compat-query"
 import { countRejected, formFields, mediaType, ndjsonRecords, normaliseOne } from "./ingest"
 import { parseLevel } from "./levels"
-import { RecordError } from "./normalise"
+import { logrecJson, RecordError } from "./normalise"
 import { type Probe, SearchError } from "./query"
 import {
   accessPath,
@@ -33,37 +33,37 @@ const SUPPORTED =
 
 // ---- JSON as Chronologer (Python's json.dumps) writes it -----------------------------------------
 
-const NON_ASCII = /[\u007f-\uffff]/g
-const escapeNonAscii = (c: string) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`
-
-/** A JSON string literal as json.dumps writes it: non-ASCII as \\uXXXX (UTF-16 units). */
-function pyJsonString(s: string): string {
-  const j = JSON.stringify(s)
-  // the common all-ASCII case needs no second pass
-  for (let i = 0; i < j.length; i++) if (j.charCodeAt(i) > 0x7e) return j.replace(NON_ASCII, escapeNonAscii)
-  return j
+/**
+ * Compact JSON (as JSON.stringify writes it) → json.dumps' default form: ", " and ": " between items,
+ * every UTF-16 unit beyond ASCII (and DEL) as \\uXXXX. One pass over the text instead of a walk over the
+ * value: strings are copied through, only the separators between them change.
+ */
+export function pythonJsonText(json: string): string {
+  let out = ""
+  let from = 0
+  let inString = false
+  for (let i = 0; i < json.length; i++) {
+    const c = json.charCodeAt(i)
+    if (inString) {
+      if (c === 0x5c)
+        i++ // an escape: its next character is never a quote that ends the string
+      else if (c === 0x22) inString = false
+      else if (c > 0x7e) {
+        out += `${json.slice(from, i)}\\u${c.toString(16).padStart(4, "0")}`
+        from = i + 1
+      }
+    } else if (c === 0x22) inString = true
+    else if (c === 0x2c || c === 0x3a) {
+      out += `${json.slice(from, i + 1)} `
+      from = i + 1
+    }
+  }
+  return from === 0 ? json : out + json.slice(from)
 }
 
 /** json.dumps defaults: ", " and ": " separators, non-ASCII as \\uXXXX (UTF-16 units). */
 export function pyJson(value: unknown): string {
-  if (value === null || value === undefined) return "null"
-  switch (typeof value) {
-    case "string":
-      return pyJsonString(value)
-    case "number":
-      return Number.isFinite(value) ? String(value) : "null"
-    case "boolean":
-      return value ? "true" : "false"
-    case "object": {
-      if (Array.isArray(value)) return `[${value.map(pyJson).join(", ")}]`
-      const parts: string[] = []
-      for (const [k, v] of Object.entries(value as Record<string, unknown>))
-        if (v !== undefined) parts.push(`${pyJsonString(k)}: ${pyJson(v)}`)
-      return `{${parts.join(", ")}}`
-    }
-    default:
-      return "null"
-  }
+  return pythonJsonText(JSON.stringify(value) ?? "null")
 }
 
 /** Python str(datetime) of a UTC instant: `2026-11-22 10:39:19.566877+00:00`, no fraction when zero. */
@@ -87,8 +87,18 @@ export function chronologerRecord(r: RecordRow) {
   }
 }
 
+/** A record as `pyJson(chronologerRecord(r))` writes it, reusing the logrec JSON made when it was checked. */
+function chronologerRecordJson(r: RecordRow): string {
+  const head = JSON.stringify({ name: r.name, ts: pyDatetime(r.ts), level: r.level, message: r.message })
+  return pythonJsonText(`${head.slice(0, -1)},"logrec":${logrecJson(r.logrec)},"id":${r.id}}`)
+}
+
 function jsonResponse(request: Request, status: number, body: unknown, headers: Record<string, string> = {}) {
-  const text = pyJson(body)
+  return jsonTextResponse(request, status, pyJson(body), headers)
+}
+
+/** A JSON text as the answer, compressed when the client accepts it. */
+function jsonTextResponse(request: Request, status: number, text: string, headers: Record<string, string>) {
   const h: Record<string, string> = {
     "content-type": "application/json",
     vary: "Accept-Encoding",
@@ -96,6 +106,7 @@ function jsonResponse(request: Request, status: number, body: unknown, headers: 
   }
   const accept = (request.headers.get("accept-encoding") ?? "").toLowerCase()
   const accepts = (coding: string) =>
+    accept.includes(coding) &&
     accept.split(",").some((part) => {
       const [name, ...params] = part.trim().split(";")
       const q = params.map((p) => p.trim()).find((p) => p.startsWith("q="))
@@ -241,9 +252,12 @@ function filterOf(db: Db, q: URLSearchParams): Filter {
 
 // ---- routes --------------------------------------------------------------------------------------
 
-export function compatRoutes(ctx: RecordsContext) {
-  const db = ctx.db
-
+/**
+ * `POST /api/v1/record` (and the GET-mode ingestion path, with the record in the query string):
+ * authentication first (as Chronologer), then the content type, then the body. The plugin also answers
+ * the plain case of the POST before the router (fastRoutes), with the same function.
+ */
+function recordPost(ctx: RecordsContext) {
   async function store(request: Request, body: string, type: string, raw: boolean): Promise<Response> {
     if (type === "application/x-ndjson") {
       // a streamed (chunked) body has no length; in-process requests carry neither header
@@ -259,7 +273,7 @@ export function compatRoutes(ctx: RecordsContext) {
         ctx,
         lines.map((l) => l.record).filter((r) => r !== undefined),
       )
-      return jsonResponse(request, 201, ids)
+      return jsonTextResponse(request, 201, `[${ids.join(", ")}]`, {})
     }
     let input: unknown
     if (type === "application/json") {
@@ -272,11 +286,10 @@ export function compatRoutes(ctx: RecordsContext) {
     } else input = formFields(body)
     const record = normaliseOne(ctx, input, raw)
     const [id] = await ingest(ctx, [record])
-    return jsonResponse(request, 201, chronologerRecord({ id, ...record }))
+    return jsonTextResponse(request, 201, chronologerRecordJson({ id, ...record }), {})
   }
 
-  /** Authentication first (as Chronologer), then the content type, then the body. */
-  async function post(
+  return async function post(
     request: Request,
     body: () => string | Promise<string>,
     type: string,
@@ -312,8 +325,26 @@ export function compatRoutes(ctx: RecordsContext) {
       throw e
     }
   }
+}
 
-  const isRaw = (q: URLSearchParams) => ["1", "true", "yes"].includes((q.get("raw") ?? "").toLowerCase())
+const isRaw = (url: string) => {
+  const q = url.indexOf("?")
+  return (
+    q >= 0 &&
+    ["1", "true", "yes"].includes((new URLSearchParams(url.slice(q)).get("raw") ?? "").toLowerCase())
+  )
+}
+
+/** The POST handler for both ways in: the fast route and the router. */
+export function recordPoster(ctx: RecordsContext): (request: Request) => Promise<Response> {
+  const post = recordPost(ctx)
+  return (request) => post(request, () => request.text(), mediaType(request), isRaw(request.url))
+}
+
+export function compatRoutes(ctx: RecordsContext) {
+  const db = ctx.db
+  const post = recordPost(ctx)
+  const poster = recordPoster(ctx)
 
   /** Reads need the read role (Chronologer's basic-reader; `query` needed query-reader, here the same). */
   async function readGate(request: Request, head: boolean): Promise<Response | undefined> {
@@ -442,12 +473,7 @@ export function compatRoutes(ctx: RecordsContext) {
   const hidden = { detail: { hide: true } }
 
   return new Elysia()
-    .post(
-      PATH,
-      ({ request }) =>
-        post(request, () => request.text(), mediaType(request), isRaw(new URL(request.url).searchParams)),
-      { parse: "none", ...hidden },
-    )
+    .post(PATH, ({ request }) => poster(request), { parse: "none", ...hidden })
     .head(PATH, ({ request }) => head(request), hidden)
     .get(PATH, ({ request }) => range(request), hidden)
     .get(

@@ -2,7 +2,7 @@
 import { Elysia } from "elysia"
 import { definePlugin } from "../../src/plugin/contract"
 import { recordsApi } from "./api"
-import { compatRoutes } from "./compat"
+import { compatRoutes, recordPoster } from "./compat"
 import { recordsChecks, retentionJob } from "./retention"
 import { migrations } from "./schema"
 import { recordsSettings } from "./settings"
@@ -16,6 +16,8 @@ export default definePlugin({
   migrations,
   nav: [{ title: "Records", href: "/ui/records", order: 20 }],
   widgets: [{ id: "records", title: "Records", url: "/ui/records/widget", order: 20 }],
+  // what HTTPHandler posts, answered before the router in its plain case (the rest via routes, same function)
+  fastRoutes: (ctx) => ({ "POST /api/v1/record": recordPoster(ctx) }),
   routes: (ctx) => new Elysia().use(compatRoutes(ctx)).use(recordsApi(ctx)).use(recordsUi(ctx)),
   jobs: (ctx) => [retentionJob(ctx)],
   checks: (ctx) => recordsChecks(ctx),

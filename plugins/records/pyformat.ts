@@ -105,6 +105,10 @@ function convert(type: string, v: PyValue, flags: string, precision: number | un
     case "d":
     case "i":
     case "u": {
+      if (typeof v === "number" && Math.abs(v) < Number.MAX_SAFE_INTEGER) {
+        const t = Math.trunc(v) // the common case without BigInt
+        return sign(t < 0, String(Math.abs(t)))
+      }
       const n = toInt(v)
       return sign(n < 0n, (n < 0n ? -n : n).toString())
     }
@@ -152,6 +156,7 @@ function convert(type: string, v: PyValue, flags: string, precision: number | un
 }
 
 function pad(s: string, width: number, flags: string, numeric: boolean): string {
+  if (width <= 0) return s
   const len = [...s].length
   if (len >= width) return s
   if (flags.includes("-")) return s + " ".repeat(width - len)
