@@ -21,7 +21,9 @@ import {
   type Viewer,
 } from "./formats"
 import { type Entry, worst } from "./runner"
+import type { TransitionRow } from "./schema"
 import type { Health } from "./service"
+import { transitionStream } from "./transitions-stream"
 
 const NO_STORE = "no-store"
 
@@ -407,17 +409,7 @@ function nativeApi(h: Health) {
           instance: query.instance,
           limit: query.limit ?? 100,
         })
-        return {
-          transitions: rows.map((r) => ({
-            id: r.id,
-            instance: r.instance_id,
-            check: r.check_name,
-            from: r.from_status as "pass" | "warn" | "fail" | null,
-            to: r.to_status as "pass" | "warn" | "fail",
-            ...(viewer.details ? { message: r.message } : {}),
-            at: iso(r.at),
-          })),
-        }
+        return { transitions: rows.map((r) => transitionView(r, viewer)) }
       },
       {
         beforeHandle: ctx.auth.need("read"),
@@ -430,4 +422,69 @@ function nativeApi(h: Health) {
         detail: { summary: "Status transitions of health checks (all instances, newest first)", tags },
       },
     )
+    .get(
+      "/api/v1/health/transitions/stream",
+      async ({ request, query }) => {
+        const viewer = await h.viewer(request)
+        // EventSource resends the last id it saw when it reconnects; it wins over ?after=
+        const lastEventId = request.headers.get("last-event-id")
+        return transitionStream(h, request, {
+          after:
+            lastEventId !== null
+              ? transitionId(lastEventId, "Last-Event-ID")
+              : query.after === undefined
+                ? undefined
+                : transitionId(query.after, "after"),
+          check: query.check,
+          instance: query.instance,
+          view: (r) => transitionView(r, viewer),
+        })
+      },
+      {
+        beforeHandle: ctx.auth.need("read"),
+        query: t.Object({
+          after: t.Optional(
+            t.String({ description: "A transition id: replay the stored transitions after it first." }),
+          ),
+          check: t.Optional(t.String({ minLength: 1 })),
+          instance: t.Optional(t.String({ minLength: 1 })),
+        }),
+        detail: {
+          summary:
+            "Status transitions of health checks as they are stored (all instances), as server-sent events",
+          description:
+            "One `transition` event per stored transition, `data` shaped like an item of `/api/v1/health/transitions`, `id` the transition id: reconnect with `Last-Event-ID` (or `?after=`) to get what was missed. Comment lines keep the connection alive.",
+          tags,
+          responses: {
+            200: {
+              description: "text/event-stream of `transition` events",
+              content: { "text/event-stream": { schema: { type: "string" } } },
+            },
+          },
+        },
+      },
+    )
+}
+
+/** A resume point given by a client: a transition id, or a 400 naming where it came from. */
+function transitionId(raw: string, what: string): number {
+  if (!/^\d{1,15}$/.test(raw.trim()))
+    throw new ApiError(
+      400,
+      "bad_request",
+      `${what} must be a transition id (a non-negative integer), got ${JSON.stringify(raw)}`,
+    )
+  return Number(raw)
+}
+
+function transitionView(r: TransitionRow, viewer: Viewer) {
+  return {
+    id: r.id,
+    instance: r.instance_id,
+    check: r.check_name,
+    from: r.from_status as "pass" | "warn" | "fail" | null,
+    to: r.to_status as "pass" | "warn" | "fail",
+    ...(viewer.details ? { message: r.message } : {}),
+    at: iso(r.at),
+  }
 }

@@ -43,6 +43,12 @@ export interface StateTracker {
   /** This instance's latest transitions, newest first (the table has all of them). */
   recent(name?: string, limit?: number): Transition[]
   history(opts: { check?: string; limit: number; instance?: string }): Promise<TransitionRow[]>
+  /** Stored transitions (every instance) with an id above `afterId`, oldest first. */
+  after(afterId: number, opts: { check?: string; limit: number; instance?: string }): Promise<TransitionRow[]>
+  /** The highest stored transition id (0 when there is none). */
+  lastId(): Promise<number>
+  /** Called after each transition of this instance is stored. */
+  onStored(listener: () => void): () => void
   /** Resolves when every transition observed so far is stored and announced. */
   flush(): Promise<void>
 }
@@ -56,6 +62,7 @@ export function createStateTracker(o: StateOptions): StateTracker {
   const states = new Map<string, CheckState>()
   const recent: Transition[] = []
   const lastWebhook = new Map<string, number>()
+  const storedListeners = new Set<() => void>()
   let queue: Promise<void> = Promise.resolve()
 
   const criticality = (to: CheckStatus) => (to === "fail" ? 4 : to === "warn" ? 3 : 2)
@@ -67,6 +74,13 @@ export function createStateTracker(o: StateOptions): StateTracker {
         columns: ["instance_id", "check_name", "from_status", "to_status", "message", "at"],
         rows: [[ctx.instanceId, t.check, t.from, t.to, t.message, t.at]],
       })
+      for (const l of storedListeners) {
+        try {
+          l()
+        } catch (e) {
+          ctx.log.error("health transition listener failed", { error: e })
+        }
+      }
     } catch (e) {
       ctx.log.error("could not store a health transition", { check: t.check, error: e })
     }
@@ -123,6 +137,34 @@ export function createStateTracker(o: StateOptions): StateTracker {
     }
   }
 
+  async function select(
+    f: { check?: string; instance?: string; afterId?: number },
+    order: string,
+    limit: number,
+  ): Promise<TransitionRow[]> {
+    const where: string[] = []
+    const params: unknown[] = []
+    if (f.afterId !== undefined) {
+      where.push("id > ?")
+      params.push(f.afterId)
+    }
+    if (f.check) {
+      where.push("check_name = ?")
+      params.push(f.check)
+    }
+    if (f.instance) {
+      where.push("instance_id = ?")
+      params.push(f.instance)
+    }
+    params.push(limit)
+    const rows = await ctx.db.all<TransitionRow>(
+      `SELECT id, instance_id, check_name, from_status, to_status, message, at FROM health_transitions
+       ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ${order} LIMIT ?`,
+      params,
+    )
+    return rows.map((r) => ({ ...r, id: Number(r.id), at: Number(r.at) }))
+  }
+
   function transition(name: string, from: CheckStatus | null, outcome: Outcome): void {
     const t: Transition = {
       check: name,
@@ -177,24 +219,16 @@ export function createStateTracker(o: StateOptions): StateTracker {
     },
     get: (name) => states.get(name),
     recent: (name, limit = 20) => (name ? recent.filter((t) => t.check === name) : recent).slice(0, limit),
-    async history({ check, limit, instance }) {
-      const where: string[] = []
-      const params: unknown[] = []
-      if (check) {
-        where.push("check_name = ?")
-        params.push(check)
-      }
-      if (instance) {
-        where.push("instance_id = ?")
-        params.push(instance)
-      }
-      params.push(limit)
-      const rows = await ctx.db.all<TransitionRow>(
-        `SELECT id, instance_id, check_name, from_status, to_status, message, at FROM health_transitions
-         ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY at DESC, id DESC LIMIT ?`,
-        params,
-      )
-      return rows.map((r) => ({ ...r, id: Number(r.id), at: Number(r.at) }))
+    history: ({ check, limit, instance }) => select({ check, instance }, "ORDER BY at DESC, id DESC", limit),
+    after: (afterId, { check, limit, instance }) =>
+      select({ check, instance, afterId }, "ORDER BY id", limit),
+    async lastId() {
+      const [row] = await ctx.db.all<{ id: number | null }>("SELECT MAX(id) AS id FROM health_transitions")
+      return Number(row?.id ?? 0)
+    },
+    onStored(listener) {
+      storedListeners.add(listener)
+      return () => storedListeners.delete(listener)
     },
     flush: () => queue,
   }
