@@ -33,7 +33,7 @@ describe("parallel checks", () => {
       plugins: [healthPlugin, definePlugin({ id: "barrier", title: "Barrier", checks: () => checks })],
     })
     try {
-      const r = await app.request("/c2c/health_check?checks=" + checks.map((c) => c.name).join(","))
+      const r = await app.request(`/c2c/health_check?checks=${checks.map((c) => c.name).join(",")}`)
       const body = await r.json()
       expect(body.failures).toEqual({})
       expect(Object.keys(body.successes).sort()).toEqual(checks.map((c) => c.name).sort())
