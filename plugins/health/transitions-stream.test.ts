@@ -154,6 +154,27 @@ test("another instance's transitions (same database) arrive too; ?instance= and 
   }
 })
 
+test("a lower id that becomes visible after a higher one (instances committing at once) is still delivered", async () => {
+  const stream = await open(STREAM)
+  const insert = (id: number, check: string) =>
+    app.db.run(
+      "INSERT INTO health_transitions (id, instance_id, check_name, from_status, to_status, message, at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+      [id, "web-3", check, "pass", "warn", "slow", app.clock.now()],
+    )
+  try {
+    await insert(100_002, "late-high")
+    expect((await stream.next(1))[0].data.check).toBe("late-high")
+    await insert(100_001, "late-low")
+    const [, low] = await stream.next(2)
+    expect(low).toMatchObject({ id: "100001", data: { check: "late-low" } })
+    // and nothing twice
+    await runAs("fail", "fail")
+    expect((await stream.next(3)).map((e) => e.data.check)).toEqual(["late-high", "late-low", "svc"])
+  } finally {
+    await stream.close()
+  }
+})
+
 test("a resume id that is not a transition id is refused, naming the problem", async () => {
   const bad = await app.request(STREAM, { headers: { "last-event-id": "yesterday" } })
   expect(bad.status).toBe(400)
