@@ -33,37 +33,58 @@ const SUPPORTED =
 
 // ---- JSON as Chronologer (Python's json.dumps) writes it -----------------------------------------
 
+const HEX = "0123456789abcdef"
+
 /**
- * Compact JSON (as JSON.stringify writes it) → json.dumps' default form: ", " and ": " between items,
- * every UTF-16 unit beyond ASCII (and DEL) as \\uXXXX. One pass over the text instead of a walk over the
- * value: strings are copied through, only the separators between them change.
+ * Compact JSON (as JSON.stringify writes it) → json.dumps' default form, as the ASCII bytes of the answer:
+ * ", " and ": " between items, every UTF-16 unit beyond ASCII (and DEL) as \\uXXXX. One pass over the
+ * text instead of a walk over the value, and no string to encode afterwards.
  */
-export function pythonJsonText(json: string): string {
-  let out = ""
-  let from = 0
+export function pythonJsonBytes(json: string): Uint8Array<ArrayBuffer> {
+  let out = new Uint8Array(json.length + (json.length >> 2) + 64)
+  let n = 0
   let inString = false
   for (let i = 0; i < json.length; i++) {
+    if (n + 8 > out.length) {
+      const bigger = new Uint8Array(out.length * 2)
+      bigger.set(out)
+      out = bigger
+    }
     const c = json.charCodeAt(i)
     if (inString) {
-      if (c === 0x5c)
-        i++ // an escape: its next character is never a quote that ends the string
-      else if (c === 0x22) inString = false
-      else if (c > 0x7e) {
-        out += `${json.slice(from, i)}\\u${c.toString(16).padStart(4, "0")}`
-        from = i + 1
+      if (c === 0x5c) {
+        // an escape (ASCII from JSON.stringify): its next character never ends the string
+        out[n++] = c
+        out[n++] = json.charCodeAt(++i)
+        continue
       }
-    } else if (c === 0x22) inString = true
-    else if (c === 0x2c || c === 0x3a) {
-      out += `${json.slice(from, i + 1)} `
-      from = i + 1
+      if (c > 0x7e) {
+        out[n++] = 0x5c // \\u and four lower-case hex digits, as Python writes them
+        out[n++] = 0x75
+        out[n++] = HEX.charCodeAt(c >> 12)
+        out[n++] = HEX.charCodeAt((c >> 8) & 15)
+        out[n++] = HEX.charCodeAt((c >> 4) & 15)
+        out[n++] = HEX.charCodeAt(c & 15)
+        continue
+      }
+      if (c === 0x22) inString = false
+      out[n++] = c
+    } else {
+      out[n++] = c
+      if (c === 0x22) inString = true
+      else if (c === 0x2c || c === 0x3a) out[n++] = 0x20
     }
   }
-  return from === 0 ? json : out + json.slice(from)
+  return out.subarray(0, n)
 }
+
+/** The answer bytes of `value` as json.dumps (default separators, ensure_ascii) writes it. */
+const pyJsonBytes = (value: unknown): Uint8Array<ArrayBuffer> =>
+  pythonJsonBytes(JSON.stringify(value) ?? "null")
 
 /** json.dumps defaults: ", " and ": " separators, non-ASCII as \\uXXXX (UTF-16 units). */
 export function pyJson(value: unknown): string {
-  return pythonJsonText(JSON.stringify(value) ?? "null")
+  return Buffer.from(pyJsonBytes(value)).toString("latin1")
 }
 
 /** Python str(datetime) of a UTC instant: `2026-11-22 10:39:19.566877+00:00`, no fraction when zero. */
@@ -88,17 +109,22 @@ export function chronologerRecord(r: RecordRow) {
 }
 
 /** A record as `pyJson(chronologerRecord(r))` writes it, reusing the logrec JSON made when it was checked. */
-function chronologerRecordJson(r: RecordRow): string {
+function chronologerRecordBytes(r: RecordRow): Uint8Array<ArrayBuffer> {
   const head = JSON.stringify({ name: r.name, ts: pyDatetime(r.ts), level: r.level, message: r.message })
-  return pythonJsonText(`${head.slice(0, -1)},"logrec":${logrecJson(r.logrec)},"id":${r.id}}`)
+  return pythonJsonBytes(`${head.slice(0, -1)},"logrec":${logrecJson(r.logrec)},"id":${r.id}}`)
 }
 
 function jsonResponse(request: Request, status: number, body: unknown, headers: Record<string, string> = {}) {
-  return jsonTextResponse(request, status, pyJson(body), headers)
+  return jsonBytesResponse(request, status, pyJsonBytes(body), headers)
 }
 
-/** A JSON text as the answer, compressed when the client accepts it. */
-function jsonTextResponse(request: Request, status: number, text: string, headers: Record<string, string>) {
+/** JSON (ASCII bytes) as the answer, compressed when the client accepts it. */
+function jsonBytesResponse(
+  request: Request,
+  status: number,
+  text: Uint8Array<ArrayBuffer>,
+  headers: Record<string, string>,
+) {
   const h: Record<string, string> = {
     "content-type": "application/json",
     vary: "Accept-Encoding",
@@ -273,7 +299,7 @@ function recordPost(ctx: RecordsContext) {
         ctx,
         lines.map((l) => l.record).filter((r) => r !== undefined),
       )
-      return jsonTextResponse(request, 201, `[${ids.join(", ")}]`, {})
+      return jsonBytesResponse(request, 201, new TextEncoder().encode(`[${ids.join(", ")}]`), {})
     }
     let input: unknown
     if (type === "application/json") {
@@ -286,7 +312,7 @@ function recordPost(ctx: RecordsContext) {
     } else input = formFields(body)
     const record = normaliseOne(ctx, input, raw)
     const [id] = await ingest(ctx, [record])
-    return jsonTextResponse(request, 201, chronologerRecordJson({ id, ...record }), {})
+    return jsonBytesResponse(request, 201, chronologerRecordBytes({ id, ...record }), {})
   }
 
   return async function post(
@@ -465,7 +491,7 @@ export function compatRoutes(ctx: RecordsContext) {
   }
 
   const notAllowed = () =>
-    new Response(pyJson(errorBody("HTTPError", "Method not allowed")), {
+    new Response(pyJsonBytes(errorBody("HTTPError", "Method not allowed")), {
       status: 405,
       headers: { allow: "GET, HEAD, POST", "content-type": "application/json" },
     })

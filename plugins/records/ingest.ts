@@ -3,7 +3,7 @@
  * and counting what we refuse: HTTPHandler ignores every status code, so a rejected record is visible
  * only in our metrics (`records.rejected{reason}`) and log.
  */
-import { normalise, RecordError, restoreTypes } from "./normalise"
+import { normalise, RecordError, restoreType } from "./normalise"
 import type { NormalisedRecord } from "./service"
 import type { RecordsContext } from "./settings"
 
@@ -26,13 +26,18 @@ export function mediaType(request: Request): string {
 
 /** A form body or query string (HTTPHandler: `urlencode(record.__dict__)`) → a typed record dict. */
 export function formFields(text: string): Record<string, unknown> {
-  const fields: Record<string, string> = {}
-  for (const pair of text.split("&")) {
-    if (pair === "") continue
-    const eq = pair.indexOf("=")
-    fields[formDecode(eq < 0 ? pair : pair.slice(0, eq))] = eq < 0 ? "" : formDecode(pair.slice(eq + 1))
+  const fields: Record<string, unknown> = {}
+  for (let start = 0; start < text.length; ) {
+    let end = text.indexOf("&", start)
+    if (end < 0) end = text.length
+    if (end > start) {
+      const eq = text.indexOf("=", start)
+      const key = formDecode(text.slice(start, eq < 0 || eq > end ? end : eq))
+      fields[key] = restoreType(key, eq < 0 || eq > end ? "" : formDecode(text.slice(eq + 1, end)))
+    }
+    start = end + 1
   }
-  return restoreTypes(fields)
+  return fields
 }
 
 /** `+` → space, UTF-8 percent-decoding; malformed escapes decoded leniently as URLSearchParams does. */

@@ -75,19 +75,18 @@ export interface Limits {
   maxRecordBytes: number
 }
 
+/** A form value (text) → its typed value, except for the text attributes. */
+export function restoreType(key: string, text: string): unknown {
+  if (TEXT_FIELDS.has(key)) return !ALWAYS_TEXT.has(key) && text === "None" ? null : text
+  const v = parsePythonLiteral(text)
+  return v === undefined ? text : v
+}
+
 /** Form values (all text) → typed values, except the text attributes. */
 export function restoreTypes(fields: Record<string, string>): Record<string, unknown> {
   const out: Record<string, unknown> = {}
   const keys = Object.keys(fields)
-  for (let i = 0; i < keys.length; i++) {
-    const key = keys[i]
-    const text = fields[key]
-    if (TEXT_FIELDS.has(key)) out[key] = !ALWAYS_TEXT.has(key) && text === "None" ? null : text
-    else {
-      const v = parsePythonLiteral(text)
-      out[key] = v === undefined ? text : v
-    }
-  }
+  for (let i = 0; i < keys.length; i++) out[keys[i]] = restoreType(keys[i], fields[keys[i]])
   return out
 }
 
