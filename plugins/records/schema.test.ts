@@ -87,8 +87,12 @@ test("migration 004 keeps what was indexed and counted; batches written afterwar
   // a second flush, the synchronous one
   groups.push(await ingest(ctx, later.slice(201)))
   expect(groups.flat().length).toBe(300)
+  // timestamps beyond 2^53 µs (after the year 2255) are counted in SQL, exactly as well
+  const far = { ...record(1, "far"), ts: 253_402_300_799_000_000 - 17 * MINUTE }
+  await ingest(ctx, [far, { ...far, level: 50 }])
   await expectCountsExact()
   expect(await found("later")).toEqual(later.map((r) => r.message).sort())
+  expect((await found("far")).length).toBe(2)
   expect((await found("earlier")).length).toBe(29)
   // the ids answer the right rows, in order
   const ids = groups.flat()

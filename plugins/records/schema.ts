@@ -30,23 +30,41 @@ export const RECORD_COLUMNS = ["ts", "level", "name", "message", "logrec"] as co
 /** floor(ts / 1 minute) in SQL, also for negative ts: the one expression of the rollup (002, 004). */
 const MINUTE_OF_TS = "(ts - (((ts % 60000000) + 60000000) % 60000000)) / 60000000"
 
-/**
- * SQLite: what the dropped insert triggers did, for the records with ids lo…hi (one committed batch: its
- * AUTOINCREMENT ids are consecutive, as the writer holds the write lock for the whole transaction).
- */
-export function derivedAfterInsert(lo: number, hi: number): Statement[] {
-  return [
-    {
-      sql: "INSERT INTO records_fts (rowid, message) SELECT id, message FROM records_records WHERE id BETWEEN ? AND ?",
-      params: [lo, hi],
-    },
-    {
-      sql: `INSERT INTO records_counts (minute, level, n)
+const MINUTE_US = 60_000_000
+const FTS_FILL =
+  "INSERT INTO records_fts (rowid, message) SELECT id, message FROM records_records WHERE id BETWEEN ? AND ?"
+const COUNTS_ADD =
+  "INSERT INTO records_counts (minute, level, n) VALUES (?, ?, ?) ON CONFLICT (minute, level) DO UPDATE SET n = n + excluded.n"
+const COUNTS_FILL = `INSERT INTO records_counts (minute, level, n)
 SELECT ${MINUTE_OF_TS}, level, COUNT(*) FROM records_records WHERE id BETWEEN ? AND ? GROUP BY 1, 2
-ON CONFLICT (minute, level) DO UPDATE SET n = n + excluded.n`,
-      params: [lo, hi],
-    },
-  ]
+ON CONFLICT (minute, level) DO UPDATE SET n = n + excluded.n`
+
+/**
+ * SQLite: what the dropped insert triggers did, for one committed batch — the records with ids lo…hi
+ * (their AUTOINCREMENT ids are consecutive: the writer holds the write lock for the whole transaction),
+ * `rows` their (ts, level, …) in any order. The counts per (minute, level) are summed here, a few upserts
+ * per batch; floor(ts / minute) in floating point is exact for safe integers (the quotient never comes
+ * within half an ulp of the next integer), so larger timestamps (after the year 2255) are counted in SQL.
+ */
+export function derivedAfterInsert(
+  lo: number,
+  hi: number,
+  rows: readonly (readonly unknown[])[],
+): Statement[] {
+  const statements: Statement[] = [{ sql: FTS_FILL, params: [lo, hi] }]
+  const counts = new Map<number, Map<number, number>>()
+  for (const row of rows) {
+    const ts = row[0] as number
+    if (!Number.isSafeInteger(ts)) return [...statements, { sql: COUNTS_FILL, params: [lo, hi] }]
+    const minute = Math.floor(ts / MINUTE_US)
+    const level = row[1] as number
+    const byLevel = counts.get(minute) ?? new Map<number, number>()
+    byLevel.set(level, (byLevel.get(level) ?? 0) + 1)
+    counts.set(minute, byLevel)
+  }
+  for (const [minute, byLevel] of counts)
+    for (const [level, n] of byLevel) statements.push({ sql: COUNTS_ADD, params: [minute, level, n] })
+  return statements
 }
 
 export const migrations: Migration[] = [

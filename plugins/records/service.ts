@@ -110,7 +110,7 @@ export function toRecord(r: DbRow): RecordRow {
 }
 
 /** SQLite: full-text index and per-minute counts for a committed batch (ids ascending), see schema.ts. */
-const sqliteDerived: AfterInsert = (_rows, ids) => {
+const sqliteDerived: AfterInsert = (rows, ids) => {
   let lo = Number(ids[0])
   let hi = lo
   for (const id of ids) {
@@ -118,7 +118,7 @@ const sqliteDerived: AfterInsert = (_rows, ids) => {
     if (n < lo) lo = n
     else if (n > hi) hi = n
   }
-  return derivedAfterInsert(lo, hi)
+  return derivedAfterInsert(lo, hi, rows)
 }
 
 /** Stores records through the group-commit writer; resolves with their ids after commit. */
