@@ -27,6 +27,13 @@ export const scenarios: BenchScenario[] = [
     target: { ratio: 0.8 },
   },
   {
+    // kubelets open a new connection for every probe (their HTTP prober disables keep-alive)
+    name: "GET /livez (a new connection per probe)",
+    request: { method: "GET", path: "/livez" },
+    keepAlive: false,
+    target: { text: "informative: as kubelets call it" },
+  },
+  {
     name: `GET /health (${CHECKS} cached checks)`,
     env: { LOGBOOK_HEALTH_DEFAULT_CACHE_TTL_MS: "60000" },
     async seed({ env }) {
