@@ -15,6 +15,7 @@ describe("normaliseSql (ops-formats §8.2)", () => {
     expect(normaliseSql("SELECT a FROM (SELECT b, c FROM t) s")).toBe("SELECT FROM (SELECT FROM t) s")
   })
   test("INSERT INTO t (… anything", () => {
+    expect(normaliseSql("INSERT OR FAIL INTO records (a) VALUES (?), (?)")).toBe("INSERT INTO records")
     expect(normaliseSql("INSERT INTO records (a, b) VALUES (?, ?), (?, ?) RETURNING id")).toBe(
       "INSERT INTO records",
     )

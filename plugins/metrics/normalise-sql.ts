@@ -1,7 +1,7 @@
 /**
  * SQL statement simplification for metric names (c2cwsgiutils, ops-formats §8.2), applied in order:
  * newlines → spaces; runs of spaces → one; literals and placeholders (`'…'`, numbers, `?`, `$1`,
- * `%(x)s`) → `?`; each `SELECT … FROM` → `SELECT FROM`; `INSERT INTO t (…anything` → `INSERT INTO t`;
+ * `%(x)s`) → `?`; each `SELECT … FROM` → `SELECT FROM`; `INSERT [OR FAIL] INTO t (…anything` → `INSERT INTO t`;
  * `SET … WHERE` → `SET WHERE`; every ` IN (…)` (balanced parentheses, quotes respected) → ` IN (?)`.
  */
 
@@ -9,7 +9,7 @@ const STRING_LITERAL = /'(?:[^']|'')*'/g
 const NUMBER_LITERAL = /(?<![A-Za-z0-9_$."])-?\b\d+(?:\.\d+)?(?:[eE][-+]?\d+)?\b(?![A-Za-z_])/g
 const PLACEHOLDER = /\$\d+|%\([^)]*\)s/g
 const SELECT_FROM = /\bSELECT\s.*?\sFROM\b/gi
-const INSERT_INTO = /\bINSERT INTO (\S+?)\s*\(.*$/i
+const INSERT_INTO = /\bINSERT (?:OR \w+ )?INTO (\S+?)\s*\(.*$/i
 const SET_WHERE = /\bSET\s.*?\sWHERE\b/gi
 
 export function normaliseSql(sql: string): string {
