@@ -101,7 +101,12 @@ describe.skipIf(Boolean(built.skipped))("compiled binary", () => {
     copyFileSync(built.path as string, binary)
     writeFileSync(join(home, "plugins.d", "hello.ts"), HELLO_DROPIN)
     writeFileSync(join(home, "plugins.d", "broken.ts"), THROWING_DROPIN)
-    env = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: home, LOGBOOK_DATA_DIR: dataDir }
+    env = {
+      PATH: process.env.PATH ?? "/usr/bin:/bin",
+      HOME: home,
+      LOGBOOK_DATA_DIR: dataDir,
+      LOGBOOK_SHUTDOWN_DRAIN_SECONDS: "0", // the drain itself is tested by core-sigterm.test.ts
+    }
     if (PG_URL) {
       // the binary speaks to its own fresh schema on the test PostgreSQL
       const pg = await testDatabase()

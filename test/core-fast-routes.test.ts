@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, expect, test } from "bun:test"
 import { Elysia } from "elysia"
+import { WriterFullError } from "../src/db/writer"
 import { definePlugin, fastRouteKey, type LogbookEvents } from "../src/plugin/contract"
 import { createTestApp, type TestApp } from "./support"
 
@@ -12,6 +13,7 @@ let app: TestApp
 const seen: Array<LogbookEvents["http.request"]> = []
 let calls = 0
 let fastPosts = 0
+const errors: string[] = []
 let routed = 0
 
 beforeAll(async () => {
@@ -20,6 +22,7 @@ beforeAll(async () => {
     title: "Probe",
     setup(ctx) {
       ctx.events.on("http.request", (e) => seen.push(e))
+      ctx.events.on("http.error", (e) => errors.push((e.error as Error).message))
     },
     routes: () =>
       new Elysia().post("/ingest", async ({ request }) => {
@@ -36,6 +39,15 @@ beforeAll(async () => {
         return new Response("ok\n", { headers: { "content-type": "text/plain" } })
       },
       "/probe-async": async () => new Response("later", { status: 503 }),
+      "/probe-broken": () => {
+        throw new Error("probe bug")
+      },
+      "POST /ingest-full": async () => {
+        throw new WriterFullError(2)
+      },
+      "POST /ingest-broken": async () => {
+        throw new Error("handler bug")
+      },
     }),
   })
   app = await createTestApp({ plugins: [probe] })
@@ -130,11 +142,34 @@ test("every other POST goes through the router to the twin route: chunked, overs
   expect(routed).toBe(before.routed + 3)
 })
 
+test("a fast route that throws is answered as the router would: 503 + Retry-After for a full queue, else a JSON 500 reported", async () => {
+  const post = (path: string) =>
+    app.request(path, {
+      method: "POST",
+      body: "x",
+      headers: { "content-length": "1", "x-request-id": "err-1" },
+    })
+  const full = await post("/ingest-full")
+  expect(full.status).toBe(503)
+  expect(full.headers.get("retry-after")).toBe("2")
+  expect((await full.json()).error.code).toBe("overloaded")
+  const broken = await post("/ingest-broken")
+  expect(broken.status).toBe(500)
+  expect(await broken.json()).toMatchObject({ error: { code: "internal", details: { requestId: "err-1" } } })
+  const probe = await app.request("/probe-broken")
+  expect(probe.status).toBe(500)
+  expect((await probe.json()).error.code).toBe("internal")
+  expect(errors).toEqual(["handler bug", "probe bug"])
+})
+
 test("fast routes are listed with the plugin's routes, once each", () => {
   expect(app.host.infos.find((p) => p.id === "probe")?.routes).toEqual([
     "POST /ingest",
     "GET /probe-ok",
     "GET /probe-async",
+    "GET /probe-broken",
+    "POST /ingest-full",
+    "POST /ingest-broken",
   ])
 })
 

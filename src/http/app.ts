@@ -171,6 +171,29 @@ export function createApp(host: Host): App {
     return [...methods].sort()
   }
 
+  const overloaded = (error: WriterFullError) =>
+    errorResponse(503, "overloaded", error.message, undefined, {
+      "retry-after": String(error.retryAfterSeconds),
+    })
+
+  /** A server bug: logged, reported (`http.error`, Sentry), answered with the request id to quote. */
+  async function internalError(error: unknown, request: Request, path: string, requestId: string) {
+    log.error("unhandled error", { error, path, requestId })
+    if (host.events.has("http.error")) host.events.emit("http.error", { error, request, requestId })
+    if (isPage(path)) return errorPage(host, request, 500, `Something went wrong (request id ${requestId}).`)
+    // details (never a stack trace) only for admins; everyone else gets the request id to report
+    const admin = (await host.auth.principal(request)).roles.has("admin")
+    const err = error as Error
+    return errorResponse(
+      500,
+      "internal",
+      "internal error; see the server log for this request id",
+      admin
+        ? { requestId, error: `${err?.name ?? "Error"}: ${err?.message ?? String(error)}` }
+        : { requestId },
+    )
+  }
+
   const elysia = new Elysia({ normalize: true, strictPath: true })
     .onBeforeHandle({ as: "global" }, ({ request, route }) => {
       routeOf.set(request, route)
@@ -223,29 +246,11 @@ export function createApp(host: Host): App {
         )
       }
       if (code === "PARSE") return errorResponse(400, "bad_request", "the request body could not be parsed")
-      if (error instanceof WriterFullError)
-        return errorResponse(503, "overloaded", error.message, undefined, {
-          "retry-after": String(error.retryAfterSeconds),
-        })
+      if (error instanceof WriterFullError) return overloaded(error)
       const status =
         code !== "VALIDATION" && typeof set.status === "number" && set.status >= 400 ? set.status : 500
       if (status < 500) return errorResponse(status, "error", (error as Error)?.message ?? "error")
-      const requestId = requestScope.getStore()?.requestId ?? ""
-      log.error("unhandled error", { error, path })
-      if (host.events.has("http.error")) host.events.emit("http.error", { error, request, requestId })
-      if (isPage(path))
-        return errorPage(host, request, 500, `Something went wrong (request id ${requestId}).`)
-      // details (never a stack trace) only for admins; everyone else gets the request id to report
-      const admin = (await host.auth.principal(request)).roles.has("admin")
-      const err = error as Error
-      return errorResponse(
-        500,
-        "internal",
-        "internal error; see the server log for this request id",
-        admin
-          ? { requestId, error: `${err?.name ?? "Error"}: ${err?.message ?? String(error)}` }
-          : { requestId },
-      )
+      return internalError(error, request, path, requestScope.getStore()?.requestId ?? "")
     })
     .use(
       openapi({
@@ -416,7 +421,18 @@ export function createApp(host: Host): App {
   async function answerFastPost(route: FastRoute, path: string, request: Request) {
     const requestId = requestIdOf(request.headers)
     const started = performance.now()
-    const response = await route(request)
+    let response: Response
+    try {
+      response = await route(request)
+    } catch (error) {
+      // as the router answers it: a full write queue is back-pressure (503), anything else a bug
+      response =
+        error instanceof WriterFullError
+          ? overloaded(error)
+          : error instanceof ApiError
+            ? errorResponse(error.status, error.code, error.message, error.details, error.headers)
+            : await internalError(error, request, path, requestId)
+    }
     const ms = performance.now() - started
     response.headers.set("x-request-id", requestId)
     response.headers.set("server-timing", `route;desc="${cachedRouteName(path)}";dur=${ms.toFixed(2)}`)
@@ -432,9 +448,15 @@ export function createApp(host: Host): App {
    */
   function answerProbe(route: FastRoute, path: string, request: Request): Response | Promise<Response> {
     const started = performance.now()
-    const answer = route(request)
+    const failed = (error: unknown) => internalError(error, request, path, requestIdOf(request.headers))
+    let answer: Response | Promise<Response>
+    try {
+      answer = route(request)
+    } catch (error) {
+      return failed(error)
+    }
     return answer instanceof Promise
-      ? answer.then((r) => probeAnswered(r, path, request, started))
+      ? answer.then((r) => probeAnswered(r, path, request, started), failed)
       : probeAnswered(answer, path, request, started)
   }
 

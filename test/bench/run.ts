@@ -94,6 +94,8 @@ const t0 = performance.now()
 const since = () => performance.now() - t0
 const baseEnv = (): Record<string, string> => ({
   PATH: process.env.PATH ?? "/usr/bin:/bin",
+  // no load balancer to drain for: stop at once on SIGTERM
+  LOGBOOK_SHUTDOWN_DRAIN_SECONDS: "0",
   HOME: process.env.HOME ?? tmpdir(),
 })
 
