@@ -266,8 +266,9 @@ describe("readiness life cycle", () => {
 })
 
 describe("metrics", () => {
-  test("every run (not every cached answer) counts as health_check with name and outcome", async () => {
+  test("every run (not every cached answer) counts as health_check with name and outcome, and is timed", async () => {
     const seen: Array<{ name: string; tags?: Record<string, string | number> }> = []
+    const timed: Array<{ name: string; ms: number; tags?: Record<string, string | number> }> = []
     const sink = definePlugin({
       id: "sink",
       title: "Sink",
@@ -275,10 +276,19 @@ describe("metrics", () => {
         ctx.metrics.addSink({
           increment: (name, _v, tags) => void seen.push({ name, tags }),
           gauge() {},
-          timer() {},
+          timer: (name, ms, tags) => void timed.push({ name, ms, tags }),
         })
       },
-      checks: () => [{ name: "once", cacheTtlMs: 60_000, check: () => ({ status: "fail", message: "no" }) }],
+      checks: () => [
+        {
+          name: "once",
+          cacheTtlMs: 60_000,
+          check: async () => {
+            await Bun.sleep(5)
+            return { status: "fail", message: "no" }
+          },
+        },
+      ],
     })
     const app = await createTestApp({ plugins: [healthPlugin, sink] })
     try {
@@ -287,6 +297,9 @@ describe("metrics", () => {
       expect(seen.filter((s) => s.name === "health_check" && s.tags?.name === "once")).toEqual([
         { name: "health_check", tags: { name: "once", outcome: "failure" } },
       ])
+      const durations = timed.filter((t) => t.name === "health_check.duration" && t.tags?.name === "once")
+      expect(durations).toHaveLength(1)
+      expect(durations[0]?.ms).toBeGreaterThanOrEqual(4)
     } finally {
       await app.close()
     }

@@ -56,6 +56,8 @@ export function createHealth(ctx: HealthContext): Health {
       name: o.name,
       outcome: o.status === "fail" ? "failure" : "success",
     })
+    // how long each run took (a timeout counts its full bound)
+    ctx.metrics.timer("health_check.duration", o.durationMs, { name: o.name })
   })
 
   const problems: string[] = []
