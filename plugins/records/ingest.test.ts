@@ -29,7 +29,25 @@ describe("formFields decoding", () => {
   })
 
   test("random bodies of escapes, plus signs and raw characters decode the same", () => {
-    const pieces = ["%", "+", "2", "A", "f", "C3", "A9", "E2", "82", "AC", "F0", "9F", "98", "x", "é", "€", "😀"]
+    const pieces = [
+      "%",
+      "+",
+      "2",
+      "A",
+      "f",
+      "C3",
+      "A9",
+      "E2",
+      "82",
+      "AC",
+      "F0",
+      "9F",
+      "98",
+      "x",
+      "é",
+      "€",
+      "😀",
+    ]
     let seed = 42
     const next = () => {
       seed = (seed * 1103515245 + 12345) % 2 ** 31
