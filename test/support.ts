@@ -3,6 +3,9 @@
  * PostgreSQL of LOGBOOK_TEST_DATABASE_URL (so test files never see each other's rows) — with explicit
  * plugins, a settable clock, and helpers to call it in-process or over a real port.
  */
+import { mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 import { type Booted, boot } from "../src/boot"
 import { type Db, openPostgres, openSqlite } from "../src/db/database"
 import { serverBodyLimit } from "../src/http/app"
@@ -56,16 +59,35 @@ export async function testDatabase(): Promise<{ db: Db; drop(): Promise<void>; u
   }
 }
 
+/**
+ * One database as two instances see it: a SQLite file opened twice (`:memory:` would be two databases),
+ * or one fresh PostgreSQL schema through two connection pools. `cleanup` after both are closed.
+ */
+export async function sharedTestDatabase(): Promise<{ a: Db; b: Db; cleanup(): Promise<void> }> {
+  const t = await testDatabase()
+  if (t.db.dialect === "postgres") return { a: t.db, b: openPostgres(t.url, { max: 4 }), cleanup: t.drop }
+  await t.db.close()
+  const dir = mkdtempSync(join(tmpdir(), "logbook-shared-"))
+  const file = join(dir, "shared.sqlite")
+  return {
+    a: openSqlite(file),
+    b: openSqlite(file),
+    cleanup: async () => rmSync(dir, { recursive: true, force: true }),
+  }
+}
+
 export async function createTestApp(
   opts: {
     plugins?: LogbookPlugin[]
     env?: Record<string, string>
     clock?: TestClock
     dropIns?: boolean
+    /** A database of its own (closed with the app, never dropped): e.g. one side of sharedTestDatabase(). */
+    db?: Db
   } = {},
 ): Promise<TestApp> {
   const clock = opts.clock ?? fixedClock()
-  const { db, drop } = await testDatabase()
+  const { db, drop } = opts.db ? { db: opts.db, drop: async () => {} } : await testDatabase()
   const logs: LogLine[] = []
   const logging = createLogging({ rootLevel: "debug", format: "json", write: () => {}, now: clock.now })
   logging.addSink((l) => logs.push(l))

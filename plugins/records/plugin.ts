@@ -6,6 +6,7 @@ import { compatRoutes, recordPoster } from "./compat"
 import { recordsChecks, retentionJob } from "./retention"
 import { migrations } from "./schema"
 import { recordsSettings } from "./settings"
+import { tailWake } from "./tail-wake"
 import { recordsUi } from "./ui"
 
 export default definePlugin({
@@ -21,4 +22,9 @@ export default definePlugin({
   routes: (ctx) => new Elysia().use(compatRoutes(ctx)).use(recordsApi(ctx)).use(recordsUi(ctx)),
   jobs: (ctx) => [retentionJob(ctx)],
   checks: (ctx) => recordsChecks(ctx),
+  // from the start, so other instances' live tails hear of this one's records before any tail opens here
+  start(ctx) {
+    tailWake(ctx)
+  },
+  stop: (ctx) => tailWake(ctx).stop(),
 })

@@ -10,6 +10,7 @@ import { browserAvailable, externalRequests, openBrowser, watchRequests } from "
 import { createTestApp, type TestApp } from "../../test/support"
 import recordsPlugin from "./plugin"
 import { ingest, type NormalisedRecord } from "./service"
+import { tailWake } from "./tail-wake"
 
 const NOW = Date.UTC(2026, 10, 22, 10, 0, 0)
 const MIN = 60_000
@@ -173,7 +174,7 @@ describe.skipIf(!browserAvailable)("records UI in a browser", () => {
     await page.click("#records-live button")
     await page.waitForSelector("#records-tail-rows", { state: "attached", timeout: 5000 })
     // connected once the server holds a listener for new records
-    await eventually(() => ctx.events.has("records.ingested"), true)
+    await eventually(() => tailWake(ctx).size(), 1)
     const first = await postRecord("tail.app", 40, "tailme first <b>bold</b>")
     await postRecord("tail.app", 40, "not for this search")
     await eventually(() => rowIds(page, "#records-tail-rows"), [first])
@@ -205,7 +206,7 @@ describe.skipIf(!browserAvailable)("records UI in a browser", () => {
 
     // leaving the page closes the stream and the server drops its listener
     await page.goto(`${base}/ui/records`)
-    await eventually(() => ctx.events.has("records.ingested"), false)
+    await eventually(() => tailWake(ctx).size(), 0)
     expect(externalRequests(requests)).toEqual([])
   }, 20_000)
 })
