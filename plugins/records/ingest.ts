@@ -147,7 +147,7 @@ function formDecode(text: string, from: number, to: number): string {
           escaped[n++] = b
           i += 3
         }
-        out += escaped.utf8Slice(0, n)
+        out += escaped.toString("utf8", 0, n)
       }
     } else {
       let j = i + 1
