@@ -3,6 +3,7 @@
  * configured simple checks, and the `plugins` check that makes load and configuration problems visible.
  * api.ts and ui.ts answer from it; `logbook check` reaches it as service "health".
  */
+import { type CommitSignal, createCommitSignal } from "../../src/db/commit-signal"
 import type { CheckOutcome, HealthCheck, PluginContext } from "../../src/plugin/contract"
 import { RELEASE_ID } from "../../src/version"
 import type { Item, Rendered, ServiceMeta, Viewer } from "./formats"
@@ -17,6 +18,8 @@ export interface Health {
   ctx: HealthContext
   runner: Runner
   state: StateTracker
+  /** Transitions may have been stored by another instance (the transitions stream wakes on it). */
+  commits: CommitSignal
   meta: ServiceMeta
   /** Configuration problems (bad LOGBOOK_HEALTH_CHECKS, duplicate names), shown by the `plugins` check. */
   problems: string[]
@@ -49,6 +52,9 @@ export function createHealth(ctx: HealthContext): Health {
     webhookUrl: ctx.settings.webhookUrl,
     webhookDedupeMs: ctx.settings.webhookDedupeSeconds * 1000,
   })
+  // other instances' transitions streams hear of this one's transitions (NOTIFY on PostgreSQL)
+  const commits = createCommitSignal(ctx.db, "logbook_health")
+  state.onStored(() => commits.committed())
   runner.onOutcome((o) => {
     state.observe(o)
     // c2cwsgiutils' per-run counter (health_check + name, outcome); cached answers are not runs
@@ -104,6 +110,7 @@ export function createHealth(ctx: HealthContext): Health {
     ctx,
     runner,
     state,
+    commits,
     problems,
     meta: {
       version: ctx.version,
@@ -144,7 +151,10 @@ export function createHealth(ctx: HealthContext): Health {
         memos.set(key, { gen: runner.generation(), rendered })
       return rendered
     },
-    close: async () => simple?.close(),
+    async close() {
+      await commits.stop()
+      await simple?.close()
+    },
   }
   ctx.services.provide("health", {
     async runAll(opts) {

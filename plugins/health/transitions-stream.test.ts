@@ -7,7 +7,8 @@ import { afterAll, beforeAll, expect, test } from "bun:test"
 import { mkdtempSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { createTestApp, type TestApp } from "../../test/support"
+import type { Db } from "../../src/db/database"
+import { createTestApp, sharedTestDatabase, type TestApp } from "../../test/support"
 import healthPlugin from "./plugin"
 import { switchable, switchablePlugin, until } from "./testing"
 
@@ -16,6 +17,18 @@ const STREAM = "/api/v1/health/transitions/stream"
 const ctl = switchable("pass")
 let app: TestApp
 let base: string
+/** The same database through another connection: what another instance writes with. */
+let other: Db
+let cleanup: () => Promise<void>
+
+/** Streams just opened have read their starting point, and LISTEN (PostgreSQL) is in place, a moment later. */
+const listening = () => Bun.sleep(200)
+
+/** Stores a transition as another instance does: its own connection, then (PostgreSQL) a NOTIFY. */
+async function storeAsOtherInstance(sql: string, params: unknown[]) {
+  await other.run(sql, params)
+  if (other.dialect === "postgres") await other.run("SELECT pg_notify('logbook_health', '')")
+}
 
 interface Event {
   id?: string
@@ -74,7 +87,11 @@ async function runAs(mode: "pass" | "fail", expectTo: string) {
 }
 
 beforeAll(async () => {
+  const shared = await sharedTestDatabase()
+  other = shared.b
+  cleanup = shared.cleanup
   app = await createTestApp({
+    db: shared.a,
     plugins: [healthPlugin, switchablePlugin(ctl)],
     env: { LOGBOOK_ADMIN_TOKEN: "adm-token", LOGBOOK_DATA_DIR: mkdtempSync(join(tmpdir(), "lb-stream-")) },
   })
@@ -82,7 +99,11 @@ beforeAll(async () => {
   // the check's first result (unknown → pass) is stored before any stream opens
   await runAs("pass", "pass")
 })
-afterAll(() => app.close())
+afterAll(async () => {
+  await app.close()
+  await other.close()
+  await cleanup()
+})
 
 test("new transitions arrive once each, with their id; messages only for callers who may see details", async () => {
   const anonymous = await open(STREAM)
@@ -134,8 +155,9 @@ test("another instance's transitions (same database) arrive too; ?instance= and 
   const every = await open(STREAM)
   const onlyOther = await open(`${STREAM}?instance=web-2`)
   const otherCheck = await open(`${STREAM}?check=billing`)
+  await listening()
   try {
-    await app.db.run(
+    await storeAsOtherInstance(
       "INSERT INTO health_transitions (instance_id, check_name, from_status, to_status, message, at) VALUES (?, ?, ?, ?, ?, ?)",
       ["web-2", "billing", "pass", "fail", "refused", app.clock.now()],
     )
@@ -156,8 +178,9 @@ test("another instance's transitions (same database) arrive too; ?instance= and 
 
 test("a lower id that becomes visible after a higher one (instances committing at once) is still delivered", async () => {
   const stream = await open(STREAM)
+  await listening()
   const insert = (id: number, check: string) =>
-    app.db.run(
+    storeAsOtherInstance(
       "INSERT INTO health_transitions (id, instance_id, check_name, from_status, to_status, message, at) VALUES (?, ?, ?, ?, ?, ?, ?)",
       [id, "web-3", check, "pass", "warn", "slow", app.clock.now()],
     )

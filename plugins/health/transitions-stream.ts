@@ -3,17 +3,16 @@
  * database — as server-sent events for tools that follow them. One `transition` event per row, its SSE id
  * the row id, so a client that reconnects with `Last-Event-ID` (EventSource does so by itself) or
  * `?after=<id>` gets what it missed; without either the stream starts with the next transition. New rows
- * are read as soon as this instance stores one, and every second for the other instances' rows. Delivery is
- * at least once: a client resuming after a late lower id may get a higher one again.
+ * are read as soon as this instance stores one, and when the database's commit signal says another
+ * instance may have (src/db/commit-signal.ts). Delivery is at least once: a client resuming after a late
+ * lower id may get a higher one again.
  */
 
+import { createIdWatermark, type IdWatermark } from "../../src/db/id-watermark"
 import { sseMessage, sseResponse } from "./live"
 import type { TransitionRow } from "./schema"
 import type { Health } from "./service"
 
-const POLL_MS = 1000
-/** Ids sent this long ago are settled: no lower id can still appear below them. */
-const SETTLE_MS = 3000
 const BATCH = 500
 
 export interface StreamOptions {
@@ -28,17 +27,12 @@ export interface StreamOptions {
 export function transitionStream(h: Health, request: Request, opts: StreamOptions): Response {
   return sseResponse(request, (send) => {
     // PostgreSQL hands out ids at insert time: a lower id can become visible after a higher one (two
-    // instances committing at once). Reads start at `floor`, which trails the ids sent by SETTLE_MS; ids sent
-    // since are remembered and not sent twice.
-    let floor = opts.after
-    const sent = new Map<number, number>()
+    // instances committing at once). Reads start at the watermark's floor, which trails the ids sent by a
+    // few seconds; ids sent since are remembered and not sent twice.
+    let mark: IdWatermark | undefined
     let busy = false
     let again = false
     let closed = false
-    const settle = (now: number) => {
-      for (const [id, at] of sent) if (at <= now - SETTLE_MS && floor !== undefined && id > floor) floor = id
-      for (const id of sent.keys()) if (floor !== undefined && id <= floor) sent.delete(id)
-    }
     const pump = async () => {
       if (busy) {
         again = true
@@ -48,24 +42,25 @@ export function transitionStream(h: Health, request: Request, opts: StreamOption
       try {
         do {
           again = false
-          floor ??= await h.state.lastId()
-          let from = floor
+          mark ??= createIdWatermark(opts.after ?? (await h.state.lastId()))
           for (;;) {
-            const rows = await h.state.after(from, {
+            const rows = await h.state.after(mark.floor, {
               check: opts.check,
               instance: opts.instance,
               limit: BATCH,
             })
             for (const r of rows) {
               if (closed) return
-              if (!sent.has(r.id))
+              if (mark.isNew(r.id)) {
                 send(sseMessage(JSON.stringify(opts.view(r)), { id: r.id, event: "transition" }))
-              sent.set(r.id, sent.get(r.id) ?? performance.now())
-              from = r.id
+                mark.deliver(r.id)
+              }
             }
             if (rows.length < BATCH) break
+            // a full batch: catch up before the settle rule applies
+            mark.raise((rows.at(-1) as TransitionRow).id)
           }
-          settle(performance.now())
+          mark.settle(Date.now())
         } while (again && !closed)
       } catch (e) {
         h.ctx.log.warning("health transition stream: could not read transitions", { error: e })
@@ -73,13 +68,13 @@ export function transitionStream(h: Health, request: Request, opts: StreamOption
         busy = false
       }
     }
-    const off = h.state.onStored(() => void pump())
-    const poll = setInterval(() => void pump(), POLL_MS)
+    const offStored = h.state.onStored(() => void pump())
+    const offOthers = h.commits.subscribe(() => void pump())
     void pump()
     return () => {
       closed = true
-      off()
-      clearInterval(poll)
+      offStored()
+      offOthers()
     }
   })
 }
