@@ -10,10 +10,16 @@
 //    and of the same query with the indexes switched off (SQLite: `NOT INDEXED` and LIKE instead of FTS5;
 //    PostgreSQL: index scans disabled for the transaction), and their ratio (target < 0.1).
 
+import { mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { ndjsonRecords } from "../../../plugins/records/ingest"
 import { migrations } from "../../../plugins/records/schema"
-import { histogram, search } from "../../../plugins/records/service"
+import { histogram, ingest, type NormalisedRecord, search } from "../../../plugins/records/service"
+import type { RecordsContext } from "../../../plugins/records/settings"
 import { type Db, openDatabase } from "../../../src/db/database"
 import { migrate } from "../../../src/db/migrate"
+import { createWriter } from "../../../src/db/writer"
 import type { BenchScenario, ScenarioContext } from "../scenario"
 
 const ROWS = Number(process.env.BENCH_RECORDS_ROWS ?? 10_000_000)
@@ -83,6 +89,71 @@ async function ndjsonRun(ctx: ScenarioContext): Promise<Record<string, number>> 
     batch_p50_ms: latencies[Math.floor(latencies.length / 2)] ?? 0,
     batch_p99_ms: latencies[Math.floor(latencies.length * 0.99)] ?? 0,
     failed_batches: failed,
+  }
+}
+
+/**
+ * What the NDJSON scenario's records cost without HTTP, in this process on a fresh database of the same
+ * kind (SQLite file, or a new schema of the --postgres database): the same 1,000-record batches from the
+ * same number of concurrent senders, (a) parsed and stored — ndjsonRecords + ingest, everything but the
+ * HTTP exchange — and (b) stored only, from records normalised beforehand: the group-commit writer's
+ * INSERTs, the full-text index and the per-minute counts. (b) is the ceiling for (a) and for the HTTP
+ * scenario on this machine.
+ */
+async function storageFloor(ctx: ScenarioContext): Promise<Record<string, number>> {
+  const dir = mkdtempSync(join(tmpdir(), "logbook-bench-floor-"))
+  const schema = `bench_floor_${process.pid}`
+  const pgUrl = ctx.env.LOGBOOK_DATABASE_URL
+  let db: Db
+  if (pgUrl) {
+    const admin = openDatabase(pgUrl, dir)
+    await admin.exec(`DROP SCHEMA IF EXISTS ${schema} CASCADE; CREATE SCHEMA ${schema}`)
+    await admin.close()
+    db = openDatabase(`${pgUrl}${pgUrl.includes("?") ? "&" : "?"}options=-c%20search_path%3D${schema}`, dir)
+  } else db = openDatabase("", dir)
+  try {
+    await migrate(db, migrations)
+    const writer = createWriter(db, { maxQueuedRows: 1_000_000 })
+    const rctx = {
+      db,
+      writer,
+      events: { has: () => false },
+      now: () => Date.now(),
+      settings: { maxMessageBytes: 256 * 1024, maxRecordBytes: 1024 * 1024 },
+    } as unknown as RecordsContext
+    const bodies = Array.from({ length: 16 }, (_, b) => ndjsonBatch(b, 1000))
+    const parse = (body: string) => ndjsonRecords(rctx, body, false).map((l) => l.record as NormalisedRecord)
+    const normalised = bodies.map(parse)
+    const senders = Math.min(ctx.connections, 8)
+    const measure = async (batch: (k: number) => Promise<unknown>) => {
+      const seconds = Math.max(2, ctx.durationSeconds / 2)
+      const until = performance.now() + seconds * 1000
+      let records = 0
+      const started = performance.now()
+      await Promise.all(
+        Array.from({ length: senders }, async (_, c) => {
+          for (let n = 0; performance.now() < until; n++) {
+            await batch(c + n)
+            records += 1000
+          }
+        }),
+      )
+      return Math.round(records / ((performance.now() - started) / 1000))
+    }
+    const parsedAndStored = await measure((k) => ingest(rctx, parse(bodies[k % bodies.length] as string)))
+    const storedOnly = await measure((k) =>
+      ingest(rctx, normalised[k % normalised.length] as NormalisedRecord[]),
+    )
+    await writer.close()
+    return { parsed_and_stored_per_s: parsedAndStored, stored_only_per_s: storedOnly }
+  } finally {
+    await db.close()
+    if (pgUrl) {
+      const admin = openDatabase(pgUrl, dir)
+      await admin.exec(`DROP SCHEMA IF EXISTS ${schema} CASCADE`)
+      await admin.close()
+    }
+    rmSync(dir, { recursive: true, force: true })
   }
 }
 
@@ -278,6 +349,12 @@ export const scenarios: BenchScenario[] = [
     env: INGEST_ENV,
     run: ndjsonRun,
     target: { text: "≥ 300,000 records/s" },
+  },
+  {
+    name: "records: NDJSON storage floor (no HTTP; same batches, same database kind)",
+    env: INGEST_ENV,
+    run: storageFloor,
+    target: { text: "informative: the ceiling of the NDJSON scenario on this machine" },
   },
   readScenario("logger-prefix-warning", true),
   readScenario("full-text"),
