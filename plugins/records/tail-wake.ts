@@ -45,27 +45,12 @@ function createTailWake(ctx: Pick<PluginContext, "db" | "events">, signal: Commi
     ctx.db.dialect === "postgres" ? ctx.events.on("records.ingested", () => signal.committed()) : () => {}
   let unwatch: (() => void) | undefined
 
-  let reading = false
-  let readAgain = false
-  /** One MAX(id) at a time; signals meanwhile fold into one more. */
-  const readHighest = async () => {
-    if (reading) {
-      readAgain = true
-      return
-    }
-    reading = true
-    try {
-      do {
-        readAgain = false
-        const row = await ctx.db.get<{ id: number | null }>(`SELECT MAX(id) AS id FROM ${RECORDS_TABLE}`)
-        if (tails.size) tell(Number(row?.id ?? 0))
-      } while (readAgain && tails.size)
-    } catch {
-      // the next signal or safety poll reads again
-    } finally {
-      reading = false
-    }
-  }
+  /** The highest id committed, for every tail (a failed read: the next signal or safety poll reads again). */
+  const readHighest = () =>
+    ctx.db.get<{ id: number | null }>(`SELECT MAX(id) AS id FROM ${RECORDS_TABLE}`).then(
+      (row) => tell(Number(row?.id ?? 0)),
+      () => {},
+    )
 
   function watch(): () => void {
     const offLocal = ctx.events.on("records.ingested", ({ ids }) => {
