@@ -99,25 +99,54 @@ describe("native API", () => {
     ])
     expect(r.status).toBe(201)
     expect(((await r.json()) as { ids: number[] }).ids.length).toBe(2)
-    const bad: unknown[] = [
+    const ok = { category: "a", description: "ok" }
+    // body → the start of the message: the item (for arrays) and the field, then what is wrong
+    const bad: Array<[unknown, string]> = [
+      [[ok, { category: "a", description: "x", criticality: 9 }], "[1].criticality: must be 1–5 or one of"],
+      [[ok, ok, { category: "a", description: "x", criticality: 0 }], "[2].criticality: must be 1–5"],
+      [{ category: "a", description: "x", criticality: 6 }, "criticality: must be 1–5"],
+      [{ category: "a", description: "x", criticality: "loud" }, "criticality: must be 1–5 or one of info"],
       [
-        { category: "a", description: "ok" },
-        { category: "a", description: "x", criticality: 9 },
+        { category: "a", description: "x", url: "javascript:alert(1)" },
+        "url: must be an http:// or https://",
       ],
-      { category: "a", description: "x", criticality: "loud" },
-      { category: "a", description: "x", url: "javascript:alert(1)" },
-      { category: "a", description: "x", timestamp: "yesterday" },
-      { category: "a" },
-      { category: "a", description: "x".repeat(10_001) },
-      { category: "a", description: "x", tags: { "bad key": "v" } },
-      [],
+      [{ category: "a", description: "x", timestamp: "yesterday" }, "timestamp: must be epoch seconds"],
+      [{ category: "a" }, "description: is required"],
+      [[ok, { description: "x" }], "[1].category: is required"],
+      [
+        { category: "a", description: "x".repeat(10_001) },
+        "description: is 10001 characters; the maximum is 10000",
+      ],
+      [{ category: "a", description: "x", tags: { "bad key": "v" } }, 'tags: tag name "bad key" must match'],
+      [{ category: "a", description: "x", tags: { team: 5 } }, "tags.team: must be a string; got 5"],
+      [[ok, { category: "a", description: "x", tags: { team: true } }], "[1].tags.team: must be a string"],
+      [{ category: "a", description: "x", service: null }, "service: must not be null"],
+      [{ category: 7, description: "x" }, "category: must be a string; got 7"],
+      [[ok, "deploy"], "[1]: must be a change object"],
+      ["deploy", "(root): must be a change object or an array of 1 to 1000"],
+      [[], "(root): empty array: send a change object or an array of 1 to 1000"],
+      [Array.from({ length: 1001 }, () => ok), "(root): 1001 changes in one array; the maximum is 1000"],
     ]
-    for (const b of bad) {
+    for (const [b, start] of bad) {
       r = await create(b)
       expect(r.status).toBe(422)
-      const body = (await r.json()) as { error: { code: string; message: string } }
-      expect(body.error.message.length).toBeGreaterThan(5)
+      const body = (await r.json()) as {
+        error: { code: string; message: string; details: Array<{ path: string; message: string }> }
+      }
+      expect(body.error.code).toBe("validation_failed")
+      expect(body.error.message).toStartWith(start)
+      expect(body.error.message).toEndWith("; nothing was stored")
+      expect(`${body.error.details[0].path}: ${body.error.details[0].message}`).toStartWith(start)
     }
+    // every problem of every item is in the details; the message names the first and counts the others
+    r = await create([
+      { category: "a" },
+      ok,
+      { category: "a", description: "x", criticality: 0, url: "ftp://x" },
+    ])
+    const all = (await r.json()) as { error: { message: string; details: Array<{ path: string }> } }
+    expect(all.error.details.map((d) => d.path)).toEqual(["[0].description", "[2].url", "[2].criticality"])
+    expect(all.error.message).toStartWith("[0].description: is required (and 2 more, see details)")
     r = await app.request("/api/v1/changes", {
       method: "POST",
       body: "{nope",
@@ -125,6 +154,28 @@ describe("native API", () => {
     })
     expect(r.status).toBe(400)
     expect(await count()).toBe(2)
+  })
+
+  test("a wrong value or type in any field is a 422 naming that field (and the item), never the whole body", async () => {
+    const fields = ["category", "description", "criticality", "timestamp", "service", "environment"]
+    fields.push("author", "url", "tags")
+    const values: unknown[] = [null, 0, 2.5, -1, true, "", "x".repeat(300), {}, [], { a: 1 }, ["x"], 1e300]
+    let stored = 0
+    for (const field of fields)
+      for (const value of values)
+        for (const batch of [false, true]) {
+          const item = { category: "deploy", description: "d", [field]: value }
+          const r = await create(batch ? [{ category: "a", description: "b" }, item] : item)
+          if (r.status === 201) {
+            stored += batch ? 2 : 1 // valid after all (an empty service, tags {}, a short category…)
+            continue
+          }
+          const b = (await r.json()) as { error: { message: string } }
+          expect({ field, value, status: r.status }).toEqual({ field, value, status: 422 })
+          expect(b.error.message).toStartWith(batch ? `[1].${field}` : field)
+        }
+    expect(stored).toBeGreaterThan(0)
+    expect(await count()).toBe(stored)
   })
 
   test("filters: window, criticality list/minimum, category, service, environment, tag, text", async () => {

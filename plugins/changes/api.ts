@@ -6,7 +6,7 @@
 import { Elysia, t } from "elysia"
 import { ApiError, errorSchema } from "../../src/http/errors"
 import type { PluginContext } from "../../src/plugin/contract"
-import { type ChangeBody, toNewChange } from "./input"
+import { changesFromBody, MAX_BATCH, type Problem } from "./input"
 import { filterFromParams } from "./query"
 import {
   type ChangeStore,
@@ -93,31 +93,44 @@ function filterOrThrow(q: Parameters<typeof filterFromParams>[0], now: number, d
   return r
 }
 
+/** Body types the core accepts; others are left to its schema check, which answers 415. */
+const STRUCTURED =
+  /^(application\/([\w.+-]+\+)?json|application\/x-www-form-urlencoded|multipart\/form-data)/i
+
+/** Problems listed in an error's details: a batch of bad items is not echoed whole. */
+const MAX_DETAILS = 100
+
+/**
+ * "description: is required; nothing was stored", "[2].criticality: must be 1–5 …; nothing was stored";
+ * `details` lists the problems as `{path, message}` like the core's schema errors.
+ */
+function invalidBody(problems: Problem[]): ApiError {
+  const [first] = problems
+  const more = problems.length > 1 ? ` (and ${problems.length - 1} more, see details)` : ""
+  return new ApiError(
+    422,
+    "validation_failed",
+    `${first.path}: ${first.message}${more}; nothing was stored`,
+    problems.slice(0, MAX_DETAILS),
+  )
+}
+
 export function apiRoutes(ctx: PluginContext, store: ChangeStore) {
   const read = ctx.auth.need("read")
   const ingest = ctx.auth.need("ingest")
+  // The body schema below is a union (object or array), whose own error names no field ("(root) Value
+  // should be one of 'object', 'array'"). So the body is checked first, before the schema, by the same
+  // function that turns it into rows (`transform` runs before validation); the rows wait here for the handler.
+  const checked = new WeakMap<Request, NewChange[]>()
   return new Elysia({ name: "changes.api" })
     .post(
       "/api/v1/changes",
-      async ({ body, set }) => {
-        const items = (Array.isArray(body) ? body : [body]) as ChangeBody[]
-        const rows: NewChange[] = []
-        const problems: Array<{ index: number; errors: Record<string, string> }> = []
-        const now = ctx.now()
-        items.forEach((item, index) => {
-          const r = toNewChange(item, "api", now)
-          if ("errors" in r) problems.push({ index, errors: r.errors })
-          else rows.push(r.change)
-        })
-        if (problems.length) {
-          const p = problems[0]
-          const [field, msg] = Object.entries(p.errors)[0]
-          throw new ApiError(
-            422,
-            "validation_failed",
-            `${Array.isArray(body) ? `item ${p.index}: ` : ""}${field} ${msg}; nothing was stored`,
-            problems,
-          )
+      async ({ body, request, set }) => {
+        let rows = checked.get(request)
+        if (!rows) {
+          const r = changesFromBody(body, "api", ctx.now())
+          if ("problems" in r) throw invalidBody(r.problems)
+          rows = r.changes
         }
         const ids = await store.recordMany(rows)
         set.status = 201
@@ -125,8 +138,17 @@ export function apiRoutes(ctx: PluginContext, store: ChangeStore) {
         return { ids }
       },
       {
+        transform({ body, request }) {
+          const type = request.headers.get("content-type")
+          if (type && !STRUCTURED.test(type)) return
+          const r = changesFromBody(body, "api", ctx.now())
+          if ("problems" in r) throw invalidBody(r.problems)
+          checked.set(request, r.changes)
+        },
         beforeHandle: ingest,
-        body: t.Union([ChangeCreate, t.Array(ChangeCreate, { minItems: 1, maxItems: 1000 })]),
+        body: t.Union([ChangeCreate, t.Array(ChangeCreate, { minItems: 1, maxItems: MAX_BATCH })], {
+          description: `one change, or an array of 1 to ${MAX_BATCH} (all or nothing)`,
+        }),
         response: {
           201: t.Object({ ids: t.Array(t.Integer(), { description: "ids of the stored events, in order" }) }),
           401: errorSchema,

@@ -1,7 +1,8 @@
 /**
  * Turning a native change (API body or another plugin's `ctx.changes.record`) into a row: criticality
  * 1–5 or its name, timestamp in seconds or milliseconds (or ISO 8601), limits, http(s)-only URLs, tags.
- * Returns every problem at once, keyed by field, so the caller can name them all.
+ * Returns every problem at once, keyed by field, so the caller can name them all. `changesFromBody` does the
+ * same for a whole POST /api/v1/changes body (one object or an array), naming each problem by its path.
  */
 import { CRITICALITY_NAMES, LIMITS, type NewChange, TAG_KEY } from "./service"
 
@@ -57,6 +58,15 @@ export const isHttpUrl = (s: string) => {
   }
 }
 
+/** Longest timestamp string accepted (the API schema's maxLength). */
+const MAX_TIMESTAMP_TEXT = 40
+const CRITICALITY_EXPECTED = `must be 1–5 or one of ${CRITICALITY_NAMES.join(", ")}`
+const TIMESTAMP_EXPECTED = "must be epoch seconds, epoch milliseconds or an ISO 8601 instant"
+
+/**
+ * Values arrive from JSON, so every field is checked for its type as well as its value: a wrong type is an
+ * error naming the field, never an exception.
+ */
 export function toNewChange(
   body: ChangeBody,
   source: string,
@@ -69,7 +79,7 @@ export function toNewChange(
       return null
     }
     if (typeof v !== "string") {
-      errors[field] = "must be a string"
+      errors[field] = `must be a string; got ${shown(v)}`
       return null
     }
     if (v.length > LIMITS[field]) errors[field] = `is ${v.length} characters; the maximum is ${LIMITS[field]}`
@@ -84,34 +94,121 @@ export function toNewChange(
   if (url !== null && !errors.url && !isHttpUrl(url)) errors.url = "must be an http:// or https:// URL"
 
   let criticality = 1
-  if (body.criticality !== undefined) {
-    const c = parseCriticality(body.criticality)
-    if (c === undefined)
-      errors.criticality = `must be 1–5 or one of ${CRITICALITY_NAMES.join(", ")}; got ${JSON.stringify(body.criticality)}`
+  const crit: unknown = body.criticality
+  if (crit !== undefined) {
+    const c = typeof crit === "number" || typeof crit === "string" ? parseCriticality(crit) : undefined
+    if (c === undefined) errors.criticality = `${CRITICALITY_EXPECTED}; got ${shown(crit)}`
     else criticality = c
   }
   let ts = now
-  if (body.timestamp !== undefined) {
-    const t = parseInstant(body.timestamp)
-    if (t === undefined)
-      errors.timestamp = `must be epoch seconds, epoch milliseconds or an ISO 8601 instant; got ${JSON.stringify(body.timestamp)}`
+  const stamp: unknown = body.timestamp
+  if (stamp !== undefined) {
+    const t =
+      typeof stamp === "number" || (typeof stamp === "string" && stamp.length <= MAX_TIMESTAMP_TEXT)
+        ? parseInstant(stamp)
+        : undefined
+    if (t === undefined) errors.timestamp = `${TIMESTAMP_EXPECTED}; got ${shown(stamp)}`
     else ts = t
   }
   const tags: Record<string, string> = {}
-  if (body.tags !== undefined) {
-    const entries = Object.entries(body.tags ?? {})
-    if (entries.length > LIMITS.tags)
-      errors.tags = `has ${entries.length} tags; the maximum is ${LIMITS.tags}`
-    for (const [k, v] of entries) {
-      if (!TAG_KEY.test(k)) errors.tags = `tag name ${JSON.stringify(k)} must match ${TAG_KEY.source}`
-      else if (typeof v !== "string") errors.tags = `tag ${k} must be a string`
-      else if (v.length > LIMITS.tagValue)
-        errors.tags = `tag ${k} is longer than ${LIMITS.tagValue} characters`
-      else tags[k] = v
+  const given: unknown = body.tags
+  if (given !== undefined && given !== null) {
+    if (typeof given !== "object" || Array.isArray(given))
+      errors.tags = `must be an object of tag name → string; got ${shown(given)}`
+    else {
+      const entries = Object.entries(given)
+      if (entries.length > LIMITS.tags)
+        errors.tags = `has ${entries.length} tags; the maximum is ${LIMITS.tags}`
+      for (const [k, v] of entries) {
+        if (!TAG_KEY.test(k)) errors.tags = `tag name ${JSON.stringify(k)} must match ${TAG_KEY.source}`
+        else if (typeof v !== "string") errors[`tags.${k}`] = `must be a string; got ${shown(v)}`
+        else if (v.length > LIMITS.tagValue)
+          errors[`tags.${k}`] = `is ${v.length} characters; the maximum is ${LIMITS.tagValue}`
+        else tags[k] = v
+      }
     }
   }
   if (Object.keys(errors).length) return { errors }
   return {
     change: { ts, criticality, category, description, source, service, environment, author, url, tags },
   }
+}
+
+/** A value quoted in an error message, cut short. */
+function shown(v: unknown): string {
+  const text = JSON.stringify(v) ?? String(v)
+  return text.length > 40 ? `${text.slice(0, 37)}...` : text
+}
+
+/** At most this many changes per POST /api/v1/changes. */
+export const MAX_BATCH = 1000
+
+/** One problem of a body: `path` names the item and field (`description`, `[2].criticality`, `(root)`). */
+export interface Problem {
+  path: string
+  message: string
+}
+
+/** The fields of the native API's change object (anything else is ignored). */
+const API_FIELDS = [
+  "category",
+  "description",
+  "criticality",
+  "timestamp",
+  "service",
+  "environment",
+  "author",
+  "url",
+  "tags",
+] as const
+
+/**
+ * A POST /api/v1/changes body — one change object, or an array of 1 to MAX_BATCH — into rows, or every
+ * problem found, each named by its path: `description` for a single object,
+ * `[2].criticality` for the third item of an array. The API's fields are optional or strings, never null.
+ */
+export function changesFromBody(
+  body: unknown,
+  source: string,
+  now: number,
+): { changes: NewChange[] } | { problems: Problem[] } {
+  const batch = Array.isArray(body)
+  if (batch && body.length === 0)
+    return {
+      problems: [
+        { path: "(root)", message: `empty array: send a change object or an array of 1 to ${MAX_BATCH}` },
+      ],
+    }
+  if (batch && body.length > MAX_BATCH)
+    return {
+      problems: [
+        { path: "(root)", message: `${body.length} changes in one array; the maximum is ${MAX_BATCH}` },
+      ],
+    }
+  const items: unknown[] = batch ? body : [body]
+  const changes: NewChange[] = []
+  const problems: Problem[] = []
+  items.forEach((item, index) => {
+    const at = (field: string) => (batch ? `[${index}]${field ? `.${field}` : ""}` : field || "(root)")
+    if (typeof item !== "object" || item === null || Array.isArray(item)) {
+      problems.push({
+        path: at(""),
+        message: batch
+          ? `must be a change object; got ${shown(item)}`
+          : item === undefined
+            ? `no body: send a change object or an array of 1 to ${MAX_BATCH} as JSON`
+            : `must be a change object or an array of 1 to ${MAX_BATCH}; got ${shown(item)}`,
+      })
+      return
+    }
+    const fields = item as Record<string, unknown>
+    const nulls = API_FIELDS.filter((f) => fields[f] === null)
+    for (const f of nulls) problems.push({ path: at(f), message: "must not be null (leave the field out)" })
+    const r = toNewChange(fields as unknown as ChangeBody, source, now)
+    if ("errors" in r) {
+      for (const [field, message] of Object.entries(r.errors))
+        if (!nulls.includes(field as (typeof API_FIELDS)[number])) problems.push({ path: at(field), message })
+    } else if (!nulls.length) changes.push(r.change)
+  })
+  return problems.length ? { problems } : { changes }
 }
