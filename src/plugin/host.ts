@@ -3,7 +3,6 @@
  * context, runs setup → checks → routes → start, schedules jobs, and tears everything down in order.
  * It knows plugins only through the contract.
  */
-import { statfsSync } from "node:fs"
 import { hostname } from "node:os"
 import type { AnyElysia } from "elysia"
 import { tokenMigrations } from "../auth/tokens"
@@ -37,6 +36,7 @@ import type {
   Widget,
 } from "./contract"
 import { fastRouteKey } from "./contract"
+import { diskCheck } from "./disk-check"
 import {
   countingWriter,
   createEventBus,
@@ -334,27 +334,7 @@ export async function createHost(opts: HostOptions): Promise<Host> {
     },
     "core",
   )
-  if (db.dialect === "sqlite")
-    health.register(
-      {
-        name: "disk",
-        componentType: "system",
-        groups: ["ready"],
-        critical: false,
-        check() {
-          const s = statfsSync(config.dataDir)
-          const free = (s.bavail / s.blocks) * 100
-          const pct = Math.round(free * 10) / 10
-          return {
-            status: free < 5 ? "fail" : free < 10 ? "warn" : "pass",
-            message: `${pct}% free in ${config.dataDir}`,
-            observedValue: pct,
-            observedUnit: "percent",
-          }
-        },
-      },
-      "core",
-    )
+  if (db.dialect === "sqlite") health.register(diskCheck(config.dataDir), "core")
   for (const { check, source } of opts.dropInChecks ?? []) {
     try {
       health.register(check, source)
