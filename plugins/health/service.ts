@@ -51,6 +51,8 @@ export function createHealth(ctx: HealthContext): Health {
     successThreshold: ctx.settings.successThreshold,
     webhookUrl: ctx.settings.webhookUrl,
     webhookDedupeMs: ctx.settings.webhookDedupeSeconds * 1000,
+    // the timeline is read by callers who may not see check messages
+    timelineMessages: ctx.settings.showDetails === "always",
   })
   // other instances' transitions streams hear of this one's transitions (NOTIFY on PostgreSQL)
   const commits = createCommitSignal(ctx.db, "logbook_health")

@@ -23,7 +23,7 @@ export const settings = {
     {
       env: "LOGBOOK_HEALTH_SHOW_DETAILS",
       description:
-        "Who sees check messages and extra fields in health responses: `always`, `authenticated` (callers with a token or session) or `never` (admins only). Stack traces are for admins only.",
+        "Who sees check messages and extra fields in health responses: `always`, `authenticated` (callers with a token or session) or `never` (admins only). Stack traces are for admins only. Transitions on the change timeline (readable with the read role) carry the message only with `always`.",
     },
   ),
   webhookUrl: setting(Type.String({ default: "", pattern: "^(|https?://.*)$" }), {

@@ -40,7 +40,7 @@ describe("transitions with thresholds", () => {
     receiver.stop(true)
   })
 
-  test("each change is recorded once, after the threshold, and reaches the timeline once", async () => {
+  test("each change is recorded once, after the threshold, and reaches the timeline once (without its message)", async () => {
     app = await createTestApp({
       plugins: [healthPlugin, switchablePlugin(ctl), timelinePlugin(events)],
       env: {
@@ -76,22 +76,24 @@ describe("transitions with thresholds", () => {
       [null, "pass", "svc ok"],
     ])
     await until(() => events.length === 2)
+    // LOGBOOK_HEALTH_SHOW_DETAILS is "authenticated" (the default): the messages stay in the stored
+    // transitions above, the timeline (readable by anyone with `read`) says the state change only
     expect(events).toEqual([
       expect.objectContaining({
         category: "health",
-        description: "svc: pass → fail: timeout after 100 ms",
+        description: "svc: pass → fail",
         criticality: 4,
         source: "health",
       }),
       expect.objectContaining({
         category: "health",
-        description: "svc: fail → pass: svc ok",
+        description: "svc: fail → pass",
         criticality: 2,
       }),
     ])
     // visible through the change timeline the host hands to every plugin
     const seen = await app.host.mounted[0].ctx.changes.between(0, app.clock.now())
-    expect(seen.map((e) => e.description)).toContain("svc: pass → fail: timeout after 100 ms")
+    expect(seen.map((e) => e.description)).toContain("svc: pass → fail")
 
     await until(() => hooks.length === 2)
     expect(hooks).toEqual([
@@ -128,7 +130,7 @@ describe("state per instance", () => {
     try {
       await runSvc(app)
       await until(() => events.length === 1)
-      expect(events[0].description).toBe("svc: unknown → fail: svc down")
+      expect(events[0].description).toBe("svc: unknown → fail")
       expect(events[0].tags).toMatchObject({ instance: "node-a", check: "svc" })
       // a new state tracker on the same database and instance id picks up "fail" from the table
       const health = app.host.mounted.find((m) => m.plugin.id === "health")
@@ -140,6 +142,7 @@ describe("state per instance", () => {
         successThreshold: 1,
         webhookUrl: "",
         webhookDedupeMs: 0,
+        timelineMessages: false,
       })
       await tracker.load()
       expect(tracker.get("svc")?.status).toBe("fail")
@@ -153,34 +156,53 @@ describe("state per instance", () => {
 })
 
 describe("with the real changes plugin", () => {
-  test("a transition is on the change timeline once, with its criticality and tags", async () => {
-    const { default: changesPlugin } = await import("../changes/plugin")
-    const ctl = switchable("pass")
-    const app = await createTestApp({
-      plugins: [healthPlugin, switchablePlugin(ctl), changesPlugin],
-      env: { LOGBOOK_ADMIN_TOKEN: "adm", LOGBOOK_INSTANCE_ID: "node-b" },
+  // the change timeline is readable by the anonymous `read` role (the default): check messages reach it
+  // only when LOGBOOK_HEALTH_SHOW_DETAILS shows details to everyone
+  for (const show of ["authenticated", "never", "always"] as const) {
+    const message = show === "always"
+    test(`a transition is on the change timeline once, with its criticality and tags (details ${show})`, async () => {
+      const { default: changesPlugin } = await import("../changes/plugin")
+      const ctl = switchable("pass")
+      const app = await createTestApp({
+        plugins: [healthPlugin, switchablePlugin(ctl), changesPlugin],
+        env: { LOGBOOK_ADMIN_TOKEN: "adm", LOGBOOK_INSTANCE_ID: "node-b", LOGBOOK_HEALTH_SHOW_DETAILS: show },
+      })
+      try {
+        await runSvc(app)
+        ctl.mode = "fail"
+        await settle()
+        await runSvc(app)
+        await runSvc(app)
+        // stopping the health plugin drains its queue: everything it will ever record is recorded
+        const health = app.host.mounted.find((m) => m.plugin.id === "health")
+        await health?.plugin.stop?.(health.ctx)
+        const all = await app.host.mounted[0].ctx.changes.between(0, app.clock.now() + 1)
+        expect(all.filter((e) => e.category === "health")).toEqual([
+          expect.objectContaining({
+            category: "health",
+            description: message ? "svc: pass → fail: svc down" : "svc: pass → fail",
+            criticality: 4,
+            source: "health",
+            tags: { check: "svc", instance: "node-b", from: "pass", to: "fail" },
+          }),
+        ])
+        // what an anonymous reader gets from the timeline
+        const anonymous = await app.request("/api/v1/changes?category=health")
+        expect(anonymous.status).toBe(200)
+        expect((await anonymous.text()).includes("svc down")).toBe(message)
+        // the message is kept with the stored transition, for those who may see details
+        const stored = await app.request("/api/v1/health/transitions?check=svc", { headers: ADMIN })
+        expect(await stored.json()).toMatchObject({
+          transitions: [
+            { from: "pass", to: "fail", message: "svc down" },
+            { from: null, to: "pass" },
+          ],
+        })
+        const stranger = await app.request("/api/v1/health/transitions?check=svc")
+        expect((await stranger.text()).includes("svc down")).toBe(message)
+      } finally {
+        await app.close()
+      }
     })
-    try {
-      await runSvc(app)
-      ctl.mode = "fail"
-      await settle()
-      await runSvc(app)
-      await runSvc(app)
-      // stopping the health plugin drains its queue: everything it will ever record is recorded
-      const health = app.host.mounted.find((m) => m.plugin.id === "health")
-      await health?.plugin.stop?.(health.ctx)
-      const all = await app.host.mounted[0].ctx.changes.between(0, app.clock.now() + 1)
-      expect(all.filter((e) => e.category === "health")).toEqual([
-        expect.objectContaining({
-          category: "health",
-          description: "svc: pass → fail: svc down",
-          criticality: 4,
-          source: "health",
-          tags: { check: "svc", instance: "node-b", from: "pass", to: "fail" },
-        }),
-      ])
-    } finally {
-      await app.close()
-    }
-  })
+  }
 })

@@ -3,6 +3,8 @@
  * becomes a transition only after `failureThreshold` (getting worse) or `successThreshold` (getting
  * better) consecutive results agree — damping flapping checks. Each transition is stored once in
  * health_transitions, put once on the change timeline, logged, and (down/restored) sent to the webhook.
+ * The check's message is stored with the transition (shown to whoever may see details); the timeline,
+ * which every reader sees, gets it only when details are shown to everyone.
  */
 import type { CheckStatus, PluginContext } from "../../src/plugin/contract"
 import type { Outcome } from "./runner"
@@ -33,6 +35,12 @@ export interface StateOptions {
   successThreshold: number
   webhookUrl: string
   webhookDedupeMs: number
+  /**
+   * Put the check's message in the timeline event ("db: pass → fail: timeout after 2000 ms") rather than
+   * the state change alone ("db: pass → fail"). The change timeline is readable with the `read` role
+   * (anonymous by default), so only when LOGBOOK_HEALTH_SHOW_DETAILS=always.
+   */
+  timelineMessages: boolean
 }
 
 export interface StateTracker {
@@ -89,7 +97,7 @@ export function createStateTracker(o: StateOptions): StateTracker {
       try {
         await ctx.changes.record({
           category: "health",
-          description: describeTransition(t),
+          description: describeTransition(o.timelineMessages ? t : { ...t, message: "" }),
           criticality: criticality(t.to),
           timestamp: t.at,
           tags: { check: t.check, instance: ctx.instanceId, from: t.from ?? "unknown", to: t.to },
