@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test"
 import { mkdtempSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import { definePlugin } from "../../src/plugin/contract"
 import { createTestApp, type TestApp } from "../../test/support"
 import healthPlugin from "./plugin"
 import { type Mode, settle, switchable, switchablePlugin } from "./testing"
@@ -199,6 +200,60 @@ for (const mode of ["pass", "warn", "fail", "timeout", "throw"] as Mode[]) {
     })
   })
 }
+
+describe("/health output: what is failing and what is only warning", () => {
+  const modes = { bad: "fail", slow: "warn", flaky: "fail" } as Record<string, "pass" | "warn" | "fail">
+  const mixed = definePlugin({
+    id: "mixed",
+    title: "Mixed",
+    checks: () =>
+      Object.keys(modes).map((name) => ({
+        name,
+        critical: name !== "flaky", // a failing non-critical check is a warning
+        check: () => ({ status: modes[name], message: `${name} is ${modes[name]}` }),
+      })),
+  })
+  let a: TestApp
+  beforeAll(async () => {
+    a = await createTestApp({
+      plugins: [healthPlugin, mixed],
+      env: { LOGBOOK_DATA_DIR: mkdtempSync(join(tmpdir(), "lb-health-")) },
+    })
+  })
+  afterAll(() => a.close())
+  const output = async () => {
+    const body = (await (await a.request("/health")).json()) as {
+      status: string
+      output?: string
+      checks: Record<string, Array<{ status: string }>>
+    }
+    // the core's checks (database, disk) are in it too: disk warns on a nearly full machine
+    const names = (status: string) =>
+      Object.entries(body.checks)
+        .filter(([, [c]]) => c.status === status)
+        .map(([key]) => key.split(":")[0])
+    return { status: body.status, output: body.output, fail: names("fail"), warn: names("warn") }
+  }
+
+  test("failing and warning checks are named apart; only the parts that apply", async () => {
+    let r = await output()
+    expect(r.status).toBe("fail")
+    expect(r.fail).toEqual(["bad"])
+    expect(r.warn).toEqual(expect.arrayContaining(["slow", "flaky"]))
+    expect(r.output).toBe(`failing: bad; warning: ${r.warn.join(", ")}`)
+    modes.bad = "pass"
+    r = await output()
+    expect(r.status).toBe("warn")
+    expect(r.output).toBe(`warning: ${r.warn.join(", ")}`)
+    expect(r.output).toContain("slow, flaky")
+    modes.slow = "pass"
+    modes.flaky = "pass"
+    modes.bad = "fail"
+    r = await output()
+    if (!r.warn.length) expect(r.output).toBe("failing: bad")
+    else expect(r.output).toStartWith("failing: bad; warning: ")
+  })
+})
 
 describe("requests that are wrong", () => {
   test("c2c: a non-integer max_level and an unknown check name are 400, max_level=0 is a ping", async () => {

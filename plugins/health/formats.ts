@@ -110,19 +110,30 @@ export function ietf(items: readonly Item[], meta: ServiceMeta, v: Viewer): Rend
     if (v.details) Object.assign(entry, withoutKnown(o.extras, entry))
     checks[`${spec.name}:${m.name}`] = [entry]
   }
-  const failing = items.filter((i) => i.outcome.status !== "pass").map((i) => i.spec.name)
   const body: Record<string, unknown> = { status }
   if (meta.version) body.version = meta.version
   if (meta.releaseId) body.releaseId = meta.releaseId
   body.serviceId = meta.serviceId
   body.description = meta.description
-  if (status !== "pass") body.output = `${status === "fail" ? "failing" : "degraded"}: ${failing.join(", ")}`
+  if (status !== "pass") body.output = summary(items)
   body.checks = checks
   return {
     status: status === "fail" ? 503 : 200,
     body: JSON.stringify(body),
     contentType: "application/health+json",
   }
+}
+
+/** The top-level `output` when not all pass: "failing: db, billing; warning: disk" (the parts that apply). */
+function summary(items: readonly Item[]): string {
+  const named = (status: CheckStatus) =>
+    items.filter((i) => i.outcome.status === status).map((i) => i.spec.name)
+  const parts: string[] = []
+  const failing = named("fail")
+  const warning = named("warn")
+  if (failing.length) parts.push(`failing: ${failing.join(", ")}`)
+  if (warning.length) parts.push(`warning: ${warning.join(", ")}`)
+  return parts.join("; ")
 }
 
 /** Extra fields never overwrite the format's own keys. */
