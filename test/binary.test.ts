@@ -78,6 +78,8 @@ export default definePlugin({
 })
 `
 
+const ADMIN_TOKEN = "binary-test-admin-token"
+
 const THROWING_DROPIN = `throw new Error("this drop-in fails on purpose")\n`
 
 let env: Record<string, string>
@@ -106,6 +108,7 @@ describe.skipIf(Boolean(built.skipped))("compiled binary", () => {
       HOME: home,
       LOGBOOK_DATA_DIR: dataDir,
       LOGBOOK_SHUTDOWN_DRAIN_SECONDS: "0", // the drain itself is tested by core-sigterm.test.ts
+      LOGBOOK_ADMIN_TOKEN: ADMIN_TOKEN, // health details (extra fields) are for callers with a token
     }
     if (PG_URL) {
       // the binary speaks to its own fresh schema on the test PostgreSQL
@@ -217,10 +220,50 @@ describe.skipIf(Boolean(built.skipped))("compiled binary", () => {
   }, 30_000)
 
   test.if(builtins.some((b) => b.plugin.id === "health"))(
-    "the drop-in check is on /health",
+    "the drop-in check appears in every health format, under its name, with its extra field",
     async () => {
-      const body = await (await fetch(`${server!.baseUrl}/health`)).text()
-      expect(body).toContain("dropin-ping")
+      const get = (path: string, admin = false) =>
+        fetch(`${server!.baseUrl}${path}`, {
+          headers: admin ? { authorization: `Bearer ${ADMIN_TOKEN}` } : {},
+        })
+      const json = async (path: string, admin = false) => {
+        const r = await get(path, admin)
+        expect(r.status, path).toBe(200)
+        return (await r.json()) as Record<string, Record<string, Record<string, unknown>>>
+      }
+      // IETF: "<name>:<measurement>" (no observedValue → responseTime); extra fields with details only
+      const [ietf] = (await json("/health", true)).checks["dropin-ping:responseTime"] as unknown as Array<
+        Record<string, unknown>
+      >
+      expect(ietf).toMatchObject({ status: "pass", componentType: "component", level: 1, queued_jobs: 3 })
+      const [anonymous] = (await json("/health")).checks["dropin-ping:responseTime"] as unknown as Array<
+        Record<string, unknown>
+      >
+      expect(anonymous).toMatchObject({ status: "pass" })
+      expect(anonymous.queued_jobs).toBeUndefined()
+      // Kubernetes: one line per check of the ready group (the default group)
+      const readyz = await get("/readyz?verbose")
+      expect(readyz.status).toBe(200)
+      expect(await readyz.text()).toContain("\n[+]dropin-ping ok\n")
+      expect(await (await get("/readyz/dropin-ping")).text()).toBe("ok")
+      // panopticon: a component keyed by the check's name, extra fields passed through
+      expect((await json("/healthcheck/", true)).components["dropin-ping"]).toMatchObject({
+        healthy: true,
+        response_time: expect.any(Number),
+        queued_jobs: 3,
+      })
+      // c2cwsgiutils: a success at level 1 (the default max_level), its extra fields as the result
+      expect((await json("/c2c/health_check", true)).successes["dropin-ping"]).toMatchObject({
+        level: 1,
+        timing: expect.any(Number),
+        result: { queued_jobs: 3 },
+      })
+      // Spring: a component of the aggregate (shown with details), and by itself
+      expect((await json("/actuator/health", true)).components["dropin-ping"]).toMatchObject({
+        status: "UP",
+        details: { queued_jobs: 3 },
+      })
+      expect(await json("/actuator/health/dropin-ping")).toEqual({ status: "UP" })
     },
     30_000,
   )
