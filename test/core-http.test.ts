@@ -3,12 +3,15 @@
  * callers, the body limit (Content-Length and chunked, on a real socket), CORS, the writer's 503.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
+import { Elysia } from "elysia"
+import { definePlugin, type LogbookEvents } from "../src/plugin/contract"
 import { samplePlugin } from "./core-sample-plugin"
 import { createTestApp, type TestApp } from "./support"
 
 let app: TestApp
 let base: string
 const ADMIN = "admin-token-for-http-tests"
+const measured: Array<LogbookEvents["http.request"]> = []
 
 beforeAll(async () => {
   app = await createTestApp({
@@ -20,10 +23,19 @@ beforeAll(async () => {
     },
   })
   base = await app.listen()
+  app.host.events.on("http.request", (e) => measured.push(e))
 }, 30_000)
 afterAll(async () => {
   await app.close()
 }, 30_000)
+
+/** The one `http.request` event (what metrics are taken from) of the request that `send` makes. */
+async function measuredOf<T>(send: () => Promise<T>): Promise<[T, LogbookEvents["http.request"]]> {
+  const before = measured.length
+  const result = await send()
+  expect(measured.length).toBe(before + 1)
+  return [result, measured[before] as LogbookEvents["http.request"]]
+}
 
 type ErrorBody = { error: { code: string; message: string; details?: unknown } }
 async function expectError(res: Response, status: number, code: string): Promise<ErrorBody> {
@@ -210,6 +222,96 @@ describe("one error shape", () => {
   })
 })
 
+describe("the route a refused request is measured under", () => {
+  const NOTES = "/api/v1/sample/notes"
+  const NOTE = "/api/v1/sample/notes/:id"
+  test.each([
+    ["a body that fails its schema (422)", NOTES, { method: "POST", json: { text: 5 } }, 422, NOTES],
+    ["a path parameter that fails its schema (422)", "/api/v1/sample/notes/abc", {}, 422, NOTE],
+    [
+      "a body that cannot be parsed (400)",
+      NOTES,
+      { method: "POST", body: "{nope", headers: { "content-type": "application/json" } },
+      400,
+      NOTES,
+    ],
+    [
+      "a body type the route does not take (415)",
+      NOTES,
+      { method: "POST", body: "<text/>", headers: { "content-type": "application/xml" } },
+      415,
+      NOTES,
+    ],
+    [
+      "a body over the limit by Content-Length (413)",
+      NOTES,
+      { method: "POST", json: { text: "x".repeat(5000) } },
+      413,
+      NOTES,
+    ],
+    ["a route's own refusal (401)", "/api/v1/sample/admin", {}, 401, "/api/v1/sample/admin"],
+    ["an unknown path (404)", "/api/v1/sample/nope", {}, 404, "_not_found"],
+    ["a method the path is not served with (405)", NOTES, { method: "DELETE" }, 405, "_not_found"],
+    [
+      "a body over the limit on a path no route serves (413)",
+      "/api/v1/sample/nope",
+      { method: "POST", json: { text: "x".repeat(5000) } },
+      413,
+      "_not_found",
+    ],
+  ] as const)("%s", async (_what, path, init, status, route) => {
+    const [res, event] = await measuredOf(() => app.request(path, init as RequestInit & { json?: unknown }))
+    expect(res.status).toBe(status)
+    expect(event).toMatchObject({ method: (init as { method?: string }).method ?? "GET", route, status })
+    const name = route === "_not_found" ? route : route.slice(1).replace(/[/:]+/g, "_")
+    expect(res.headers.get("server-timing")).toStartWith(`route;desc="${name}";`)
+  })
+
+  test("a browser session's request without its CSRF token (403, refused before the router)", async () => {
+    const signin = await app.request("/ui/signin", {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ token: ADMIN }).toString(),
+    })
+    const cookie = (signin.headers.get("set-cookie") ?? "").split(";")[0] as string
+    const [res, event] = await measuredOf(() =>
+      app.request(NOTES, { method: "POST", json: { text: "no token" }, headers: { cookie } }),
+    )
+    await expectError(res, 403, "csrf")
+    expect(event).toMatchObject({ method: "POST", route: NOTES, status: 403 })
+  })
+})
+
+test("a body refused before the router counts under the route the router would have picked", async () => {
+  const routes = ["/api/v1/pick/latest", "/api/v1/pick/:id", "/api/v1/pick/:id/notes", "/api/v1/pick/*"]
+  const pick = definePlugin({
+    id: "pick",
+    title: "Pick",
+    routes: () => {
+      const app = new Elysia()
+      for (const r of routes) app.post(r, () => "ok", { parse: "none" })
+      return app
+    },
+  })
+  const small = await createTestApp({ plugins: [pick], env: { LOGBOOK_MAX_BODY_BYTES: "1024" } })
+  const seen: string[] = []
+  small.host.events.on("http.request", (e) => seen.push(`${e.status} ${e.route}`))
+  try {
+    for (const [path, route] of [
+      ["/api/v1/pick/latest", "/api/v1/pick/latest"],
+      ["/api/v1/pick/7", "/api/v1/pick/:id"],
+      ["/api/v1/pick/7/notes", "/api/v1/pick/:id/notes"],
+      ["/api/v1/pick/7/x/y", "/api/v1/pick/*"],
+    ]) {
+      seen.length = 0
+      for (const size of [10, 2000]) await small.request(path, { method: "POST", body: "x".repeat(size) })
+      expect(seen).toEqual([`200 ${route}`, `413 ${route}`])
+    }
+  } finally {
+    await small.close()
+  }
+})
+
 describe("on a real socket", () => {
   const raw = async (request: string, body: Uint8Array | string = ""): Promise<string> => {
     const { promise, resolve } = Promise.withResolvers<string>()
@@ -238,14 +340,17 @@ describe("on a real socket", () => {
   }
   const chunked = (payload: string) => `${payload.length.toString(16)}\r\n${payload}\r\n0\r\n\r\n`
 
-  test("413 for a chunked body over the limit, in the JSON shape", async () => {
+  test("413 for a chunked body over the limit, in the JSON shape, measured under its route", async () => {
     const payload = JSON.stringify({ text: "y".repeat(6000) })
-    const out = await raw(
-      "POST /api/v1/sample/notes HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n",
-      chunked(payload),
+    const [out, event] = await measuredOf(() =>
+      raw(
+        "POST /api/v1/sample/notes HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n",
+        chunked(payload),
+      ),
     )
     expect(out).toStartWith("HTTP/1.1 413")
     expect(out).toContain('"code":"payload_too_large"')
+    expect(event).toMatchObject({ method: "POST", route: "/api/v1/sample/notes", status: 413 })
     expect(await app.db.all("SELECT id FROM sample_notes WHERE length(text) > 5000")).toEqual([])
   })
 

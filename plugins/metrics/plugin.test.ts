@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
-import { Elysia } from "elysia"
+import { Elysia, t } from "elysia"
 import parsePrometheusTextFormat from "parse-prometheus-text-format"
 import { definePlugin } from "../../src/plugin/contract"
 import { createTestApp, type TestApp } from "../../test/support"
@@ -30,7 +30,8 @@ const probe = definePlugin({
         })
         ctx.metrics.increment("users.created", { source: "api" })
         return "created"
-      }),
+      })
+      .put("/users/:id", ({ body }) => `renamed ${body.name}`, { body: t.Object({ name: t.String() }) }),
 })
 
 /** The sum of the values of the counter lines `<key>:<n>|c<tail>` (counters are aggregated per 10 ms send). */
@@ -232,6 +233,23 @@ describe("plain (c2cwsgiutils) mode", () => {
     const after = (await (await app.request("/c2c/stats.json")).json()) as typeof body
     expect(after.counters["health_check/db/success"]).toBeUndefined()
     expect(after.timers["route/GET/users_id/200"]).toBeUndefined()
+  })
+
+  test("requests refused before their handler are measured under their route, not _not_found", async () => {
+    const bad = (body: string) =>
+      app.request("/users/9", { method: "PUT", body, headers: { "content-type": "application/json" } })
+    expect((await bad('{"name": 5}')).status).toBe(422)
+    expect((await bad("{nope")).status).toBe(400)
+    expect((await bad('{"name": "ok"}')).status).toBe(200)
+    const keys = ["422", "400", "200"].map((status) => `ops.route.PUT.users_id.${status}:`)
+    await until(() => keys.every((k) => udp.lines().some((l) => l.startsWith(k))), "the PUT route lines")
+    expect(udp.lines().filter((l) => l.startsWith("ops.route.PUT._not_found."))).toEqual([])
+    const samples = readExposition(await (await app.request("/metrics")).text())
+    const statuses = samples
+      .filter((x) => x.name === "logbook_http_request_duration_seconds_count" && x.labels.method === "PUT")
+      .map((x) => `${x.labels.route} ${x.labels.status}`)
+      .sort()
+    expect(statuses).toEqual(["/users/:id 200", "/users/:id 400", "/users/:id 422"])
   })
 })
 

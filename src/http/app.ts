@@ -111,7 +111,7 @@ const FORM = /^(application\/x-www-form-urlencoded|multipart\/form-data)/i
 const STRUCTURED =
   /^(application\/([\w.+-]+\+)?json|application\/x-www-form-urlencoded|multipart\/form-data)/i
 
-/** `/api/v1/x/:id` → a matcher for concrete paths (405 detection only, so off the hot path). */
+/** `/api/v1/x/:id` → a matcher for concrete paths (off the hot path: 405s and answers before the router). */
 function templateMatcher(template: string): RegExp {
   const parts = template.split("/").map((seg) => {
     if (seg === "*") return ".*"
@@ -119,6 +119,18 @@ function templateMatcher(template: string): RegExp {
     return seg.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")
   })
   return new RegExp(`^${parts.join("/")}$`)
+}
+
+/** Segment by segment, a literal beats a parameter, which beats a wildcard (the router's precedence). */
+function bySpecificity(a: string, b: string): number {
+  const kind = (seg: string | undefined) => (seg === "*" ? 2 : seg?.startsWith(":") ? 1 : 0)
+  const sa = a.split("/")
+  const sb = b.split("/")
+  for (let i = 0; i < Math.min(sa.length, sb.length); i++) {
+    const d = kind(sa[i]) - kind(sb[i])
+    if (d !== 0) return d
+  }
+  return sb.length - sa.length
 }
 
 /** Reads a body of unknown length (chunked) up to `max` bytes; undefined when it is longer. */
@@ -160,16 +172,34 @@ export function createApp(host: Host): App {
   const corsOrigins = new Set(host.config.corsOrigins)
   const anyOrigin = corsOrigins.has("*")
 
-  /** The methods a path is served with (405 + Allow); empty for a real 404. Built on first use. */
-  let matchers: Array<{ method: string; re: RegExp }> | undefined
+  /** Every route as a matcher, the most specific first. Built on first use (never on the hot path). */
+  let matchers: Array<{ method: string; template: string; re: RegExp }> | undefined
+  const routeMatchers = () =>
+    (matchers ??= elysia.routes
+      .map((r) => ({ method: r.method, template: r.path, re: templateMatcher(r.path) }))
+      .sort((a, b) => bySpecificity(a.template, b.template)))
+
+  /** The methods a path is served with (405 + Allow); empty for a real 404. */
   const allowedMethods = (path: string): string[] => {
-    matchers ??= elysia.routes
-      .filter((r) => r.method !== "ALL" && !r.path.includes("*"))
-      .map((r) => ({ method: r.method, re: templateMatcher(r.path) }))
-    const methods = new Set(matchers.filter((m) => m.re.test(path)).map((m) => m.method))
+    const methods = new Set(
+      routeMatchers()
+        .filter((m) => m.method !== "ALL" && !m.template.includes("*") && m.re.test(path))
+        .map((m) => m.method),
+    )
     if (methods.has("GET")) methods.add("HEAD")
     return [...methods].sort()
   }
+
+  /**
+   * The template of the route a request would reach, for requests answered before the router (413, CSRF
+   * 403), so they are measured under their route like those the router refuses; "_not_found" if none.
+   */
+  const routeBeforeRouter = (method: string, path: string): string =>
+    routeMatchers().find(
+      (m) =>
+        (m.method === method || m.method === "ALL" || (m.method === "GET" && method === "HEAD")) &&
+        m.re.test(path),
+    )?.template ?? "_not_found"
 
   const overloaded = (error: WriterFullError) =>
     errorResponse(503, "overloaded", error.message, undefined, {
@@ -194,11 +224,14 @@ export function createApp(host: Host): App {
     )
   }
 
+  // the route template of every request the router matched: from beforeHandle when the handler runs; from
+  // onError when parsing, validation or a hook refused it first (Elysia sets `route` before it parses)
   const elysia = new Elysia({ normalize: true, strictPath: true })
     .onBeforeHandle({ as: "global" }, ({ request, route }) => {
       routeOf.set(request, route)
     })
-    .onError({ as: "global" }, async ({ code, error, request, path, set }) => {
+    .onError({ as: "global" }, async ({ code, error, request, path, set, route }) => {
+      if (route) routeOf.set(request, route)
       if (code === "NOT_FOUND") {
         const allow = allowedMethods(path)
         if (allow.length && !allow.includes(request.method))
@@ -316,10 +349,13 @@ export function createApp(host: Host): App {
     const origin = request.headers.get("origin")
     const corsAllowed = origin !== null && (anyOrigin || corsOrigins.has(origin)) && !isPage(pathname)
     let response: Response
+    // the route of a request refused here, before the router (the router's own are in routeOf)
+    let refusedOn: string | undefined
     const lengthHeader = request.headers.get("content-length")
     const length = Number(lengthHeader ?? 0)
     if (length > maxBody) {
       response = tooLarge(`${length} bytes`)
+      refusedOn = routeBeforeRouter(request.method, pathname)
     } else if (
       request.method === "OPTIONS" &&
       corsAllowed &&
@@ -344,17 +380,20 @@ export function createApp(host: Host): App {
         if (body) req = new Request(request, { body })
         else oversized = true
       }
-      if (oversized) response = tooLarge(`larger than the limit`)
-      else if (await csrfRefused(req, pathname))
+      if (oversized) {
+        response = tooLarge(`larger than the limit`)
+        refusedOn = routeBeforeRouter(request.method, pathname)
+      } else if (await csrfRefused(req, pathname)) {
         response = errorResponse(403, "csrf", "missing or wrong CSRF token: reload the page and try again")
-      else response = await elysia.handle(req)
+        refusedOn = routeBeforeRouter(request.method, pathname)
+      } else response = await elysia.handle(req)
       if (req !== request) {
         const route = routeOf.get(req)
         if (route) routeOf.set(request, route)
       }
     }
     const ms = performance.now() - started
-    const route = routeOf.get(request) ?? "_not_found"
+    const route = refusedOn ?? routeOf.get(request) ?? "_not_found"
     try {
       const h = response.headers
       h.set("x-request-id", requestId)
