@@ -7,7 +7,7 @@
  */
 import { boot, loadConfig } from "./boot"
 import { coreSettings, describeSettings } from "./config"
-import { serverBodyLimit } from "./http/app"
+import { SERVER_BODY_LIMIT } from "./http/app"
 import { createLogging, type LevelName } from "./log"
 import { initSentry } from "./sentry"
 import { RELEASE_ID, VERSION } from "./version"
@@ -40,7 +40,7 @@ export async function serve(): Promise<void> {
   const server = Bun.serve({
     hostname: config.host,
     port: config.port,
-    maxRequestBodySize: serverBodyLimit(config.maxBodyBytes),
+    maxRequestBodySize: SERVER_BODY_LIMIT,
     idleTimeout: 30,
     fetch: app.fetch,
     error(e) {

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { type Booted, boot } from "../src/boot"
 import { type Db, openPostgres, openSqlite } from "../src/db/database"
-import { serverBodyLimit } from "../src/http/app"
+import { SERVER_BODY_LIMIT } from "../src/http/app"
 import { createLogging, type LogLine } from "../src/log"
 import type { LogbookPlugin } from "../src/plugin/contract"
 
@@ -128,7 +128,7 @@ export async function createTestApp(
         hostname: "127.0.0.1",
         port: 0,
         fetch: booted.app.fetch,
-        maxRequestBodySize: serverBodyLimit(booted.config.maxBodyBytes),
+        maxRequestBodySize: SERVER_BODY_LIMIT,
       })
       return `http://127.0.0.1:${server.port}`
     },

@@ -594,6 +594,25 @@ describe("ingest authentication (§7 #13)", () => {
     const after = Number((await app.db.get<{ n: number }>("SELECT count(*) AS n FROM changes_events"))?.n)
     expect(after).toBe(before)
   })
+
+  test("any body over the limit → 413 in the changelog shape with the request id, never read", async () => {
+    const host = new URL(base).host
+    // a declared 100 MB (once Bun's own bare 413) and a chunked one; only the start is sent
+    for (const [path, framing, body] of [
+      ["/api/events", "Content-Length: 104857600", "x".repeat(4096)],
+      ["/annotations", "Transfer-Encoding: chunked", `1000\r\n${"y".repeat(4096)}\r\n0\r\n\r\n`],
+      ["/api/events/", "Content-Length: 2049", "z".repeat(2049)],
+    ] as const) {
+      const r = await raw(
+        base,
+        `POST ${path} HTTP/1.1\nHost: ${host}\nX-Request-ID: big-${path.length}\n${framing}\nConnection: close\n\n`,
+        body,
+      )
+      expect({ path, status: r.status }).toEqual({ path, status: 413 })
+      expect(r.headers["x-request-id"]).toBe(`big-${path.length}`)
+      expect(JSON.parse(r.body.toString())).toEqual({ message: "The body is larger than 2048 bytes." })
+    }
+  })
 })
 
 describe("/healthcheck when the database raises (§7 #18)", () => {

@@ -23,6 +23,10 @@ const json = (status: number, body: unknown, headers: Record<string, string> = {
 const message = (status: number, m: string | Record<string, string>, headers?: Record<string, string>) =>
   json(status, { message: m }, headers)
 
+/** A body over LOGBOOK_MAX_BODY_BYTES, in the changelog error shape (the core answers it before any route reads it). */
+export const bodyTooLarge = (limitBytes: number) =>
+  message(413, `The body is larger than ${limitBytes} bytes.`)
+
 /** Refuses callers without `role` in the changelog error shape (null = allowed). */
 async function refuse(ctx: PluginContext, request: Request, role: Role): Promise<Response | null> {
   // when anonymous callers have the role, credentials are not needed and any Authorization is ignored
@@ -163,8 +167,7 @@ export function eventPoster(ctx: PluginContext, store: ChangeStore): (request: R
     const refused = await refuse(ctx, request, "ingest")
     if (refused) return refused
     const bytes = new Uint8Array(await request.arrayBuffer())
-    if (bytes.length > ctx.config.maxBodyBytes)
-      return message(413, `The body is larger than ${ctx.config.maxBodyBytes} bytes.`)
+    if (bytes.length > ctx.config.maxBodyBytes) return bodyTooLarge(ctx.config.maxBodyBytes)
     const body = bytes.length ? parseEventBody(decodeBody(bytes)) : undefined
     if (body === undefined) return message(400, NOT_UNDERSTOOD)
     const r = eventFromBody(body, ctx.now())

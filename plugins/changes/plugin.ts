@@ -6,7 +6,7 @@ import { Elysia } from "elysia"
 import { setting } from "../../src/config"
 import { definePlugin, type PluginContext } from "../../src/plugin/contract"
 import { apiRoutes } from "./api"
-import { compatRoutes, eventPoster } from "./compat"
+import { bodyTooLarge, compatRoutes, eventPoster } from "./compat"
 import { toNewChange } from "./input"
 import { viewUrlFromLegacy } from "./legacy"
 import { migrations } from "./schema"
@@ -66,6 +66,10 @@ export default definePlugin({
   },
   // what the changelog clients post, answered before the router (their plain case; the rest via routes)
   fastRoutes: (ctx) => ({ "POST /api/events": partsOf(ctx).post, "POST /api/events/": partsOf(ctx).post }),
+  // the changelog surface answers an oversized body in its own shape too
+  bodyTooLarge: Object.fromEntries(
+    ["/api/events", "/api/events/", "/annotations", "/query"].map((path) => [path, bodyTooLarge]),
+  ),
   stop: (ctx) => partsOf(ctx).store.close(),
   routes(ctx) {
     const store = storeOf(ctx)

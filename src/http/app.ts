@@ -102,8 +102,15 @@ export function routeName(template: string): string {
     .replace(/^_+|_+$/g, "")
 }
 
-/** Bun's own limit sits above ours, so our JSON 413 answers first; Bun's bare 413 is only a backstop. */
-export const serverBodyLimit = (maxBodyBytes: number) => maxBodyBytes + 64 * 1024
+/**
+ * Bun.serve's `maxRequestBodySize`: none. Bun answers a Content-Length above its limit itself, with a bare
+ * 413 (no body, no request id, not counted), before `fetch` runs — so any finite limit would take over from
+ * ours for the largest bodies. Ours is checked on every request instead, before a body is read: by its
+ * Content-Length, or counted as it arrives when it has none. Bun streams bodies, so an unread one costs
+ * no memory (after our 413 it closes the connection). Content-Lengths Bun cannot parse (18 digits and more)
+ * are still its own 400.
+ */
+export const SERVER_BODY_LIMIT = Number.POSITIVE_INFINITY
 
 const UNSAFE = new Set(["POST", "PUT", "PATCH", "DELETE"])
 const FORM = /^(application\/x-www-form-urlencoded|multipart\/form-data)/i
@@ -320,7 +327,15 @@ export function createApp(host: Host): App {
   for (const m of host.mounted) if (m.routes) elysia.use(m.routes)
 
   const maxBody = host.config.maxBodyBytes
-  const tooLarge = (what: string) =>
+  // compatibility paths answer an oversized body in their own error shape (plugins' `bodyTooLarge`)
+  const tooLargeByPath = new Map<string, (limitBytes: number) => Response>()
+  for (const m of host.mounted)
+    for (const [path, answer] of Object.entries(m.plugin.bodyTooLarge ?? {})) {
+      if (tooLargeByPath.has(path)) throw new Error(`bodyTooLarge ${path} of ${m.plugin.id} is already taken`)
+      tooLargeByPath.set(path, answer)
+    }
+  const tooLarge = (path: string, what: string) =>
+    tooLargeByPath.get(path)?.(maxBody) ??
     errorResponse(
       413,
       "payload_too_large",
@@ -354,7 +369,7 @@ export function createApp(host: Host): App {
     const lengthHeader = request.headers.get("content-length")
     const length = Number(lengthHeader ?? 0)
     if (length > maxBody) {
-      response = tooLarge(`${length} bytes`)
+      response = tooLarge(pathname, `${length} bytes`)
       refusedOn = routeBeforeRouter(request.method, pathname)
     } else if (
       request.method === "OPTIONS" &&
@@ -374,14 +389,15 @@ export function createApp(host: Host): App {
     } else {
       let req = request
       let oversized = false
-      // a body without Content-Length (chunked) is counted as it arrives
-      if (lengthHeader === null && request.body && UNSAFE.has(request.method)) {
+      // a body without Content-Length (chunked) is counted as it arrives, whatever the method: Bun has no
+      // limit of its own (SERVER_BODY_LIMIT). It gives GET and HEAD no body.
+      if (lengthHeader === null && request.body) {
         const body = await readLimited(request.body, maxBody)
         if (body) req = new Request(request, { body })
         else oversized = true
       }
       if (oversized) {
-        response = tooLarge(`larger than the limit`)
+        response = tooLarge(pathname, `larger than the limit`)
         refusedOn = routeBeforeRouter(request.method, pathname)
       } else if (await csrfRefused(req, pathname)) {
         response = errorResponse(403, "csrf", "missing or wrong CSRF token: reload the page and try again")

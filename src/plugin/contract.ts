@@ -323,6 +323,13 @@ export interface LogbookPlugin<S extends SettingsSpec = SettingsSpec> {
    * Anything with path parameters belongs in `routes`.
    */
   fastRoutes?(ctx: PluginContext<S>): Record<string, FastRoute>
+  /**
+   * The 413 for a body over LOGBOOK_MAX_BODY_BYTES on this plugin's compatibility paths (exact path, any
+   * method), in that surface's own error shape, given the limit. The core refuses such a body before any
+   * route reads it (by its Content-Length, or counting a chunked one) and answers its JSON 413 on every
+   * other path; either way with the request id, and measured under the route.
+   */
+  bodyTooLarge?: Record<string, (limitBytes: number) => Response>
   checks?(ctx: PluginContext<S>): HealthCheck[]
   jobs?(ctx: PluginContext<S>): Job[]
   /** After every plugin's setup and routes, before the server listens. */
