@@ -73,18 +73,22 @@ export function merge(into: Histogram, from: Histogram): void {
 }
 
 /**
- * The value below which a fraction `q` of the recorded weight lies (nearest rank: the first bucket whose
- * cumulative weight exceeds q × count), clamped to the exact min and max; undefined when empty.
+ * The nearest-rank quantile: the smallest recorded value v with at least ⌈q·n⌉ of the n recorded values
+ * (weights) at or below it — p50 of [80, 120] is 80, p0 the min, p100 the max — read as the value of v's
+ * bucket (within 1 %), clamped to the exact min and max; undefined when empty.
  */
 export function quantile(h: Histogram, q: number): number | undefined {
   if (h.count <= 0) return undefined
-  const target = q * h.count
+  if (q <= 0) return h.min
+  if (q >= 1) return h.max
+  // ⌈q·n⌉, minus a hair so that q·n one rounding error above an integer k still means rank k (0.07·100)
+  const rank = q * h.count * (1 - 1e-12)
   let acc = h.zero
-  if (acc > target) return Math.max(h.min, 0)
+  if (acc >= rank) return Math.max(h.min, 0)
   const keys = [...h.bins.keys()].sort((a, b) => a - b)
   for (const i of keys) {
     acc += h.bins.get(i) as number
-    if (acc > target) return Math.min(h.max, Math.max(h.min, bucketValue(i)))
+    if (acc >= rank) return Math.min(h.max, Math.max(h.min, bucketValue(i)))
   }
   return h.max
 }
