@@ -177,6 +177,22 @@ log.info("x" * 30000)
 })
 
 describe("POST bodies", () => {
+  test("a body over LOGBOOK_MAX_BODY_BYTES: 413 in Chronologer's error shape before it is read, nothing stored", async () => {
+    const before = await rows()
+    const limit = app.config.maxBodyBytes
+    const res = await fetch(`${base}/api/v1/record`, {
+      method: "POST",
+      body: `name=big&levelno=20&created=1&msg=${"z".repeat(limit)}`,
+      headers: { "content-type": "application/x-www-form-urlencoded", "x-request-id": "too-big-1" },
+    })
+    expect(res.status).toBe(413)
+    expect(res.headers.get("x-request-id")).toBe("too-big-1")
+    const body = await res.json()
+    expect(body.error.type).toBe("RecordTooLarge")
+    expect(body.error.message).toContain("LOGBOOK_MAX_BODY_BYTES")
+    expect(await rows()).toBe(before)
+  })
+
   const form =
     "name=app.form&msg=m&args=%28%29&levelno=20&created=1795343958.6686625&exc_info=None&exc_text=None"
 

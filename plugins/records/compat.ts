@@ -157,6 +157,24 @@ function errorResponse(request: Request, status: number, type: string, message: 
   return jsonResponse(request, status, errorBody(type, message), headers)
 }
 
+/**
+ * A body over LOGBOOK_MAX_BODY_BYTES, in Chronologer's error shape (the core answers it before any route
+ * reads the body). HTTPHandler ignores the status: the core's request metrics count it under the route.
+ */
+export const bodyTooLarge = (limitBytes: number) =>
+  new Response(
+    pyJsonBytes(
+      errorBody(
+        "RecordTooLarge",
+        `the request body is larger than ${limitBytes} bytes (LOGBOOK_MAX_BODY_BYTES)`,
+      ),
+    ),
+    {
+      status: 413,
+      headers: { "content-type": "application/json" },
+    },
+  )
+
 /** HEAD answers carry errors in headers (no body). */
 function headError(status: number, type: string, message: string) {
   return new Response(null, {

@@ -2,7 +2,7 @@
 import { Elysia } from "elysia"
 import { definePlugin } from "../../src/plugin/contract"
 import { recordsApi } from "./api"
-import { compatRoutes, recordPoster } from "./compat"
+import { bodyTooLarge, compatRoutes, recordPoster } from "./compat"
 import { recordsChecks, retentionJob } from "./retention"
 import { migrations } from "./schema"
 import { recordsSettings } from "./settings"
@@ -19,6 +19,8 @@ export default definePlugin({
   widgets: [{ id: "records", title: "Records", url: "/ui/records/widget", order: 20 }],
   // what HTTPHandler posts, answered before the router in its plain case (the rest via routes, same function)
   fastRoutes: (ctx) => ({ "POST /api/v1/record": recordPoster(ctx) }),
+  // the Chronologer surface keeps its error shape for bodies over the limit (the native API has the core's)
+  bodyTooLarge: { "/api/v1/record": bodyTooLarge },
   routes: (ctx) => new Elysia().use(compatRoutes(ctx)).use(recordsApi(ctx)).use(recordsUi(ctx)),
   jobs: (ctx) => [retentionJob(ctx)],
   checks: (ctx) => recordsChecks(ctx),
