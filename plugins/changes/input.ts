@@ -63,17 +63,27 @@ const MAX_TIMESTAMP_TEXT = 40
 const CRITICALITY_EXPECTED = `must be 1–5 or one of ${CRITICALITY_NAMES.join(", ")}`
 const TIMESTAMP_EXPECTED = "must be epoch seconds, epoch milliseconds or an ISO 8601 instant"
 
+const NOT_NULL = "must not be null (leave the field out)"
+
 /**
  * Values arrive from JSON, so every field is checked for its type as well as its value: a wrong type is an
- * error naming the field, never an exception.
+ * error naming the field, never an exception. A null field counts as left out, unless `nulls: "refused"`
+ * (the native API, whose schema has no nulls).
  */
 export function toNewChange(
   body: ChangeBody,
   source: string,
   now: number,
+  opts: { nulls?: "absent" | "refused" } = {},
 ): { change: NewChange } | { errors: Record<string, string> } {
   const errors: Record<string, string> = {}
+  const refused = (field: string, v: unknown) => {
+    if (v !== null || opts.nulls !== "refused") return false
+    errors[field] = NOT_NULL
+    return true
+  }
   const text = (field: keyof typeof LIMITS, v: unknown, required: boolean): string | null => {
+    if (refused(field, v)) return null
     if (v === undefined || v === null) {
       if (required) errors[field] = "is required"
       return null
@@ -95,14 +105,14 @@ export function toNewChange(
 
   let criticality = 1
   const crit: unknown = body.criticality
-  if (crit !== undefined) {
+  if (crit !== undefined && !refused("criticality", crit)) {
     const c = typeof crit === "number" || typeof crit === "string" ? parseCriticality(crit) : undefined
     if (c === undefined) errors.criticality = `${CRITICALITY_EXPECTED}; got ${shown(crit)}`
     else criticality = c
   }
   let ts = now
   const stamp: unknown = body.timestamp
-  if (stamp !== undefined) {
+  if (stamp !== undefined && !refused("timestamp", stamp)) {
     const t =
       typeof stamp === "number" || (typeof stamp === "string" && stamp.length <= MAX_TIMESTAMP_TEXT)
         ? parseInstant(stamp)
@@ -112,7 +122,7 @@ export function toNewChange(
   }
   const tags: Record<string, string> = {}
   const given: unknown = body.tags
-  if (given !== undefined && given !== null) {
+  if (given !== undefined && !refused("tags", given) && given !== null) {
     if (typeof given !== "object" || Array.isArray(given))
       errors.tags = `must be an object of tag name → string; got ${shown(given)}`
     else {
@@ -148,19 +158,6 @@ export interface Problem {
   path: string
   message: string
 }
-
-/** The fields of the native API's change object (anything else is ignored). */
-const API_FIELDS = [
-  "category",
-  "description",
-  "criticality",
-  "timestamp",
-  "service",
-  "environment",
-  "author",
-  "url",
-  "tags",
-] as const
 
 /**
  * A POST /api/v1/changes body — one change object, or an array of 1 to MAX_BATCH — into rows, or every
@@ -201,14 +198,10 @@ export function changesFromBody(
       })
       return
     }
-    const fields = item as Record<string, unknown>
-    const nulls = API_FIELDS.filter((f) => fields[f] === null)
-    for (const f of nulls) problems.push({ path: at(f), message: "must not be null (leave the field out)" })
-    const r = toNewChange(fields as unknown as ChangeBody, source, now)
-    if ("errors" in r) {
-      for (const [field, message] of Object.entries(r.errors))
-        if (!nulls.includes(field as (typeof API_FIELDS)[number])) problems.push({ path: at(field), message })
-    } else if (!nulls.length) changes.push(r.change)
+    const r = toNewChange(item as ChangeBody, source, now, { nulls: "refused" })
+    if ("errors" in r)
+      for (const [field, message] of Object.entries(r.errors)) problems.push({ path: at(field), message })
+    else changes.push(r.change)
   })
   return problems.length ? { problems } : { changes }
 }
