@@ -22,6 +22,8 @@ const transitionsOf = async (app: TestApp) => {
     .transitions
 }
 
+// explicit timeouts: Bun's default is 5 s for every test and hook (bunfig.toml cannot change it), and each
+// test builds an app — on PostgreSQL, seconds on a loaded machine, before the checks even run
 describe("transitions with thresholds", () => {
   const ctl = switchable()
   const events: Array<ChangeInput & { source: string }> = []
@@ -38,7 +40,7 @@ describe("transitions with thresholds", () => {
   afterAll(async () => {
     await app?.close()
     receiver.stop(true)
-  })
+  }, 30_000)
 
   test("each change is recorded once, after the threshold, and reaches the timeline once (without its message)", async () => {
     app = await createTestApp({
@@ -100,7 +102,7 @@ describe("transitions with thresholds", () => {
       expect.objectContaining({ event: "down", check: "svc", status: "fail", previous: "pass" }),
       expect.objectContaining({ event: "restored", check: "svc", status: "pass", previous: "fail" }),
     ])
-  })
+  }, 30_000)
 
   test("a second down/restored within the de-duplication window sends no webhook, but is recorded", async () => {
     ctl.mode = "fail"
@@ -116,7 +118,7 @@ describe("transitions with thresholds", () => {
     const health = app.host.mounted.find((m) => m.plugin.id === "health")
     await health?.plugin.stop?.(health.ctx)
     expect(hooks.length).toBe(2)
-  })
+  }, 30_000)
 })
 
 describe("state per instance", () => {
@@ -152,7 +154,7 @@ describe("state per instance", () => {
     } finally {
       await app.close()
     }
-  })
+  }, 30_000)
 })
 
 describe("with the real changes plugin", () => {
@@ -203,6 +205,6 @@ describe("with the real changes plugin", () => {
       } finally {
         await app.close()
       }
-    })
+    }, 30_000)
   }
 })

@@ -8,10 +8,12 @@ import changes from "../changes/plugin"
 import metrics from "./plugin"
 
 let app: TestApp
+// explicit timeouts: Bun's default is 5 s for every test and hook (bunfig.toml cannot change it), and an app
+// on PostgreSQL takes seconds to build and to drop on a loaded machine
 beforeAll(async () => {
   app = await createTestApp({ plugins: [changes, metrics] })
-})
-afterAll(() => app.close())
+}, 30_000)
+afterAll(() => app.close(), 30_000)
 
 test("a posted change is a marker on the chart; the POST is in /metrics by route template", async () => {
   const svc = app.host.services.get("metrics")
@@ -40,4 +42,4 @@ test("a posted change is a marker on the chart; the POST is in /metrics by route
   expect(text).toMatch(
     /logbook_http_request_duration_seconds_count\{method="POST",route="\/api\/events",status="201"\} 1/,
   )
-})
+}, 30_000)
