@@ -226,19 +226,24 @@ describe.skipIf(Boolean(built.skipped))("compiled binary", () => {
         fetch(`${server!.baseUrl}${path}`, {
           headers: admin ? { authorization: `Bearer ${ADMIN_TOKEN}` } : {},
         })
+      /** The JSON answer of a health format: entries by name under `key` (checks, components, successes). */
+      type Keyed = Record<string, Record<string, unknown>>
       const json = async (path: string, admin = false) => {
         const r = await get(path, admin)
         expect(r.status, path).toBe(200)
-        return (await r.json()) as Record<string, Record<string, Record<string, unknown>>>
+        return (await r.json()) as Record<string, unknown>
       }
+      const entry = async (path: string, key: string, name: string, admin = true) =>
+        ((await json(path, admin))[key] as Keyed)[name]
       // IETF: "<name>:<measurement>" (no observedValue → responseTime); extra fields with details only
-      const [ietf] = (await json("/health", true)).checks["dropin-ping:responseTime"] as unknown as Array<
-        Record<string, unknown>
-      >
+      const [ietf] = (await entry("/health", "checks", "dropin-ping:responseTime")) as unknown as Keyed[]
       expect(ietf).toMatchObject({ status: "pass", componentType: "component", level: 1, queued_jobs: 3 })
-      const [anonymous] = (await json("/health")).checks["dropin-ping:responseTime"] as unknown as Array<
-        Record<string, unknown>
-      >
+      const [anonymous] = (await entry(
+        "/health",
+        "checks",
+        "dropin-ping:responseTime",
+        false,
+      )) as unknown as Keyed[]
       expect(anonymous).toMatchObject({ status: "pass" })
       expect(anonymous.queued_jobs).toBeUndefined()
       // Kubernetes: one line per check of the ready group (the default group)
@@ -247,19 +252,19 @@ describe.skipIf(Boolean(built.skipped))("compiled binary", () => {
       expect(await readyz.text()).toContain("\n[+]dropin-ping ok\n")
       expect(await (await get("/readyz/dropin-ping")).text()).toBe("ok")
       // panopticon: a component keyed by the check's name, extra fields passed through
-      expect((await json("/healthcheck/", true)).components["dropin-ping"]).toMatchObject({
+      expect(await entry("/healthcheck/", "components", "dropin-ping")).toMatchObject({
         healthy: true,
         response_time: expect.any(Number),
         queued_jobs: 3,
       })
       // c2cwsgiutils: a success at level 1 (the default max_level), its extra fields as the result
-      expect((await json("/c2c/health_check", true)).successes["dropin-ping"]).toMatchObject({
+      expect(await entry("/c2c/health_check", "successes", "dropin-ping")).toMatchObject({
         level: 1,
         timing: expect.any(Number),
         result: { queued_jobs: 3 },
       })
       // Spring: a component of the aggregate (shown with details), and by itself
-      expect((await json("/actuator/health", true)).components["dropin-ping"]).toMatchObject({
+      expect(await entry("/actuator/health", "components", "dropin-ping")).toMatchObject({
         status: "UP",
         details: { queued_jobs: 3 },
       })
