@@ -30,5 +30,5 @@ test("the README documents every core setting", () => {
 
 test("the README gives the two commands: start and test", () => {
   expect(readme).toContain("npm install -g bun@1.4.5 && bun install && bun start")
-  expect(readme).toContain("bun install && bun test")
+  expect(readme).toContain("bun install && bun run test")
 })
