@@ -173,8 +173,9 @@ class Parser {
 
   private string(raw: boolean): string {
     const q = this.s[this.i]
-    const triple = this.s.startsWith(q.repeat(3), this.i)
-    const end = triple ? q.repeat(3) : q
+    const tripled = q === "'" ? "'''" : '"""'
+    const triple = this.s.startsWith(tripled, this.i)
+    const end = triple ? tripled : q
     this.i += end.length
     let out = ""
     for (;;) {

@@ -34,6 +34,8 @@ describe("Python literals", () => {
     ["123456789012345678901", "123456789012345678901"],
     ["-9007199254740993", "-9007199254740993"],
     ["9007199254740991", 9007199254740991],
+    ["'''a\nb'''", "a\nb"],
+    ['"""say "hi"\n"""', 'say "hi"\n'],
   ]
   for (const [text, value] of table)
     test(`${text} → ${JSON.stringify(value)}`, () => expect(parsePythonLiteral(text)).toEqual(value as never))
@@ -54,6 +56,7 @@ describe("Python literals", () => {
     "[1, 2",
     "__import__('os').system('id')",
     "1e999",
+    "'a\nb'", // a line break ends a single-quoted string: not a literal
     "",
   ]
   for (const text of strings)
