@@ -321,4 +321,12 @@ describe("native API roles", () => {
     expect((await app.request("/api/events?hours_ago=1", { headers: auth(reader) })).status).toBe(200)
     expect((await app.request("/api/events?hours_ago=1")).status).toBe(401)
   })
+
+  test("a caller without the ingest role is refused before the body is judged", async () => {
+    const bad = { category: "a" } // no description: a 422 for a caller who may ingest
+    expect((await app.request("/api/v1/changes", { method: "POST", json: bad })).status).toBe(401)
+    const { token: reader } = await createToken(app.db, { name: "reader-2", roles: ["read"], now: T0 })
+    const headers = { authorization: `Bearer ${reader}` }
+    expect((await app.request("/api/v1/changes", { method: "POST", json: bad, headers })).status).toBe(403)
+  })
 })

@@ -120,7 +120,8 @@ export function apiRoutes(ctx: PluginContext, store: ChangeStore) {
   const ingest = ctx.auth.need("ingest")
   // The body schema below is a union (object or array), whose own error names no field ("(root) Value
   // should be one of 'object', 'array'"). So the body is checked first, before the schema, by the same
-  // function that turns it into rows (`transform` runs before validation); the rows wait here for the handler.
+  // function that turns it into rows (`transform` runs before validation), after the role check; the rows
+  // wait here for the handler.
   const checked = new WeakMap<Request, NewChange[]>()
   return new Elysia({ name: "changes.api" })
     .post(
@@ -138,9 +139,11 @@ export function apiRoutes(ctx: PluginContext, store: ChangeStore) {
         return { ids }
       },
       {
-        transform({ body, request }) {
+        async transform({ body, request }) {
           const type = request.headers.get("content-type")
           if (type && !STRUCTURED.test(type)) return
+          // who may not ingest learns nothing about the body: 401/403 first, as for a valid one
+          await ingest({ request, body })
           const r = changesFromBody(body, "api", ctx.now())
           if ("problems" in r) throw invalidBody(r.problems)
           checked.set(request, r.changes)

@@ -235,9 +235,10 @@ export interface Auth {
   principal(request: Request): Promise<Principal>
   /**
    * An Elysia beforeHandle that refuses callers without `role`: 401 for anonymous callers, 403 for
-   * callers signed in without the role; cookie-authenticated unsafe requests also need the CSRF token.
+   * callers signed in without the role; cookie-authenticated unsafe requests also need the CSRF token
+   * (header, or the `_csrf` field of a form `body`).
    */
-  need(role: Role): (c: { request: Request }) => Promise<void>
+  need(role: Role): (c: { request: Request; body?: unknown }) => Promise<void>
 }
 
 // ---- the context ---------------------------------------------------------------------------------

@@ -95,7 +95,7 @@ declare module "logbook" {
     readonly auth: {
       principal(request: Request): Promise<Principal>
       /** beforeHandle: 401 anonymous, 403 without the role (CSRF checked for cookie sessions). */
-      need(role: Role): (c: { request: Request }) => Promise<void>
+      need(role: Role): (c: { request: Request; body?: unknown }) => Promise<void>
     }
     readonly ui: {
       page(
