@@ -131,6 +131,10 @@ listener.stop()
     expect(res[1].level).toBe(30)
     expect(res[0].message).toContain("division\nTraceback (most recent call last)")
     expect(res[0].message).toContain("ZeroDivisionError")
+    // QueueHandler sends exc_info and exc_text as None: the traceback is taken from the formatted message
+    expect(res[0].logrec.error.exc_text).toStartWith("Traceback (most recent call last):\n")
+    expect(res[0].logrec.error.exc_text).toContain("ZeroDivisionError: division by zero")
+    expect(res[1].logrec.error).toBeUndefined()
   })
 
   test("text fields stay text: msg '123', 'None', '[1, 2]' are stored as given", async () => {

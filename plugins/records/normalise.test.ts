@@ -143,6 +143,19 @@ describe("field split", () => {
     })
   })
 
+  test("no error section for an empty exc_text; a traceback formatted into the message becomes one", () => {
+    expect(form({ ...base, msg: "m", exc_text: "" }).logrec.error).toBeUndefined()
+    const tb = "Traceback (most recent call last):\n  File \"x.py\", line 1, in <module>\nKeyError: 'k'"
+    const stack = '\nStack (most recent call last):\n  File "x.py", line 1, in <module>'
+    // what a QueueHandler sends: the formatted text, exc_info and exc_text None
+    expect(form({ ...base, msg: `lookup failed\n${tb}${stack}`, args: "None" }).logrec.error).toEqual({
+      exc_text: tb,
+    })
+    expect(form({ ...base, msg: `\n${tb}`, args: "None" }).logrec.error).toEqual({ exc_text: tb })
+    // only where a line starts
+    expect(form({ ...base, msg: `see "${tb}"`, args: "None" }).logrec.error).toBeUndefined()
+  })
+
   test("levels: integers 0–255, numeric strings, names; anything else is a 400", () => {
     expect(form({ ...base, msg: "m", levelno: "warning" }).level).toBe(30)
     expect(normalise({ name: "a", msg: "m", created: 1, levelno: "35" }, { nowMs: 0, limits }).level).toBe(35)

@@ -194,6 +194,24 @@ function checkSize(message: string, logrec: Logrec, name: string, limits: Limits
 
 const present = (v: unknown) => v !== undefined && v !== null
 
+const TRACEBACK = "Traceback (most recent call last):\n"
+const STACK = "\nStack (most recent call last):\n"
+
+/**
+ * The traceback a formatter appended to the message, up to a stack_info section: what arrives from a
+ * QueueHandler, which sends the formatted text with exc_info and exc_text set to None. The message itself
+ * is stored as sent.
+ */
+function tracebackIn(message: string): string | undefined {
+  let at = message.indexOf(TRACEBACK)
+  // only where a line starts
+  while (at > 0 && message.charCodeAt(at - 1) !== 0x0a) at = message.indexOf(TRACEBACK, at + 1)
+  if (at < 0) return undefined
+  const text = message.slice(at)
+  const stack = text.indexOf(STACK)
+  return stack < 0 ? text : text.slice(0, stack)
+}
+
 /**
  * One record dictionary → a record to store. `raw`: Chronologer's raw mode (no LogRecord reading: the
  * whole dict is `logrec`, level INFO). `nowMs` gives the receipt time for raw records without `created`.
@@ -223,7 +241,7 @@ export function normalise(
 
   const meta: Record<string, unknown> = {}
   const data: Record<string, unknown> = {}
-  const hasError = present(input.exc_info) || present(input.exc_text)
+  const hasError = present(input.exc_info) || (present(input.exc_text) && input.exc_text !== "")
   let hasMeta = false
   let hasData = false
   // Object.keys and an index loop: Object.entries costs ~8× as much on this hot path
@@ -255,6 +273,9 @@ export function normalise(
     if (present(input.exc_info)) error.exc_info = input.exc_info
     if (present(input.exc_text) && input.exc_text !== "") error.exc_text = input.exc_text
     logrec.error = error
+  } else {
+    const traceback = tracebackIn(message)
+    if (traceback !== undefined) logrec.error = { exc_text: traceback }
   }
   checkSize(message, logrec, name, opts.limits)
   return { ts, level: lvl, name, message, logrec }
