@@ -441,10 +441,18 @@ describe("reads", () => {
     expect(await count(`?${window}&name=svc%25`)).toBe(0) // % is literal, not a wildcard
     expect(await count(`?after=${end}&before=${end}`)).toBe(2) // epoch seconds, inclusive
     expect(await count(`?after=2017-06-18T01:14:37%2B02:00&before=2017-06-17T23:14:37.000000Z`)).toBe(2)
+    expect((await head("?after=2024-02-29T00:00:00Z")).status).toBe(200) // a leap day is a day
   })
 
   test("bad filters → 400 with X-Error headers", async () => {
-    for (const q of ["after=yesterday", "level=loud", "group=week", "group=hour&timezone=Mars/Base"]) {
+    for (const q of [
+      "after=yesterday",
+      "before=2026-02-31T00:00:00Z", // no such day (not 3 March)
+      "after=2026-04-31T12:00:00%2B02:00",
+      "level=loud",
+      "group=week",
+      "group=hour&timezone=Mars/Base",
+    ]) {
       const res = await head(`?${q}`)
       expect(res.status).toBe(400)
       expect(res.headers.get("x-error-type")).toBeTruthy()

@@ -117,6 +117,9 @@ export function parseInstant(text: string): number | undefined {
   if (Number(mo) > 12 || Number(d) > 31 || Number(h) > 23 || Number(mi) > 59 || Number(s) > 60)
     return undefined
   let ms = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s))
+  // no rolling over: 2026-02-31 is not 3 March
+  const day = new Date(Date.UTC(Number(y), Number(mo) - 1, Number(d)))
+  if (day.getUTCMonth() !== Number(mo) - 1 || day.getUTCDate() !== Number(d)) return undefined
   if (zone !== "Z" && zone !== "z") {
     const sign = zone[0] === "-" ? -1 : 1
     const digits = zone.slice(1).replace(":", "")
