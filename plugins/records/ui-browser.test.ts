@@ -185,6 +185,7 @@ describe.skipIf(!browserAvailable)("records UI in a browser", () => {
     await page.click("#records-tail .tail-pause")
     const second = await postRecord("tail.app", 40, "tailme second")
     await page.waitForSelector("#records-tail .tail-queued:not([hidden])", { timeout: 5000 })
+    expect(await page.textContent("#records-tail .tail-queued")).toBe("1 row waiting")
     expect(await rowIds(page, "#records-tail-rows")).toEqual([first])
     await page.click("#records-tail .tail-pause")
     await eventually(() => rowIds(page, "#records-tail-rows"), [second, first])
@@ -203,6 +204,23 @@ describe.skipIf(!browserAvailable)("records UI in a browser", () => {
     await eventually(async () => (await rowIds(page, "#records-tail-rows"))[0], bulk[bulk.length - 1])
     await eventually(() => rows(page, "#records-tail-rows").count(), 500)
     expect(await rowIds(page, "#records-tail-rows")).toEqual(bulk.slice(-500).reverse())
+
+    // paused, the rows held are bounded the same way (whole batches, the oldest dropped first)
+    await page.click("#records-tail .tail-pause")
+    for (const [size, waiting] of [
+      [300, "300 rows waiting"],
+      [150, "450 rows waiting"],
+      [100, "250 rows waiting"], // 550 > 500: the batch of 300 went
+    ] as const) {
+      await ingest(
+        ctx,
+        Array.from({ length: size }, (_, i) => rec(NOW, 40, "tail.bulk", `tailme held ${size}-${i}`)),
+      )
+      await eventually(() => page.textContent("#records-tail .tail-queued"), waiting)
+    }
+    await page.click("#records-tail .tail-pause")
+    await eventually(() => page.isHidden("#records-tail .tail-queued"), true)
+    await eventually(() => rows(page, "#records-tail-rows").count(), 500)
 
     // leaving the page closes the stream and the server drops its listener
     await page.goto(`${base}/ui/records`)

@@ -105,21 +105,26 @@
       body.deleteRow(body.rows.length - 1)
     }
   }
+  /** Rows of a batch of the stream (record rows and a "burst skipped" note row alike). */
+  const rowsIn = (html) => (html.match(/<tr[\s>]/g) || []).length
   const showQueued = (panel) => {
-    const queued = queueOf(panel)
+    const rows = queueOf(panel).reduce((n, batch) => n + batch.rows, 0)
     const label = panel.querySelector(".tail-queued")
     if (!label) return
-    label.hidden = queued.length === 0
-    label.textContent = `${queued.length} batch${queued.length === 1 ? "" : "es"} waiting`
+    label.hidden = rows === 0
+    label.textContent = `${rows} row${rows === 1 ? "" : "s"} waiting`
   }
   document.addEventListener("htmx:sse:before:message", (e) => {
     const panel = document.getElementById("records-tail")
     if (panel?.dataset.paused !== "true" || e.detail.message.event) return
     // paused: keep the connection, hold the rows (bounded), show them on resume
     e.detail.cancelled = true
+    // bounded in rows, as the list is: the oldest batches go first
     const queued = queueOf(panel)
-    queued.push(e.detail.message.data)
-    if (queued.length > TAIL_MAX_ROWS) queued.shift()
+    const data = e.detail.message.data
+    queued.push({ data, rows: rowsIn(data) })
+    let rows = queued.reduce((n, batch) => n + batch.rows, 0)
+    while (rows > TAIL_MAX_ROWS && queued.length > 1) rows -= queued.shift().rows
     showQueued(panel)
   })
   document.addEventListener("htmx:sse:after:message", trim)
@@ -132,7 +137,7 @@
     btn.textContent = pause ? "Resume" : "Pause"
     if (!pause) {
       const body = tailBody()
-      for (const data of queueOf(panel).splice(0)) body.insertAdjacentHTML("afterbegin", data)
+      for (const batch of queueOf(panel).splice(0)) body.insertAdjacentHTML("afterbegin", batch.data)
       trim()
       window.logbook?.localise(body)
       showQueued(panel)
