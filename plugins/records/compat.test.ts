@@ -137,6 +137,16 @@ listener.stop()
     expect(res[1].logrec.error).toBeUndefined()
   })
 
+  test("a NUL character is stored as U+FFFD, the record kept (PostgreSQL text cannot hold U+0000)", async () => {
+    await python(`${PRELUDE}
+log.addHandler(http)
+log.error("payload %s", "a\\x00b", extra={"blob": "z\\x00"})
+`)
+    const r = await newest()
+    expect(r.message).toBe("payload a\ufffdb")
+    expect(r.logrec.data.blob).toBe("z\ufffd")
+  })
+
   test("text fields stay text: msg '123', 'None', '[1, 2]' are stored as given", async () => {
     await python(`${PRELUDE}
 log.addHandler(http)

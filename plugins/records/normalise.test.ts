@@ -1,7 +1,7 @@
 /** The literal reader (chronologer-api.md §3.3), Python %-formatting, and Chronologer's field split. */
 import { describe, expect, test } from "bun:test"
 import { parsePythonLiteral } from "./literal"
-import { normalise, RecordError, restoreTypes, secondsToMicros } from "./normalise"
+import { logrecJson, normalise, RecordError, restoreTypes, secondsToMicros } from "./normalise"
 import { percentFormat } from "./pyformat"
 
 describe("Python literals", () => {
@@ -177,9 +177,15 @@ describe("field split", () => {
     )
   })
 
-  test("NUL characters are refused (PostgreSQL cannot store them)", () => {
-    expect(() => form({ ...base, msg: "a\u0000b" })).toThrow("NUL")
-    expect(() => form({ ...base, msg: "m", extra: "x\u0000" })).toThrow("NUL")
+  test("NUL characters become U+FFFD (PostgreSQL cannot store them; the record is kept)", () => {
+    const r = form({ ...base, name: "app\u0000x", msg: "a\u0000b", extra: "x\u0000", other: "\\u0000" })
+    expect(r.message).toBe("a\ufffdb")
+    expect(r.name).toBe("app\ufffdx")
+    // the details as stored: the NUL replaced, a backslash followed by "u0000" left as it is
+    expect(JSON.parse(logrecJson(r.logrec)).data).toEqual({ extra: "x\ufffd", other: "\\u0000" })
+    const raw = normalise({ message: "m\u0000", k: { "n\u0000": 1 } }, { raw: true, nowMs: 0, limits })
+    expect(raw.message).toBe("m\ufffd")
+    expect(JSON.parse(logrecJson(raw.logrec)).k).toEqual({ "n\ufffd": 1 })
   })
 
   test("raw mode: the dict is logrec, level INFO, receipt time without created", () => {

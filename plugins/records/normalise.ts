@@ -171,6 +171,20 @@ const bytesBeyond = (s: string, limit: number): number | undefined => {
   return bytes > limit ? bytes : undefined
 }
 
+/** `\u0000` escapes of a JSON text (not an escaped backslash followed by "u0000") as `\ufffd`. */
+const JSON_NUL = /(?<!\\)((?:\\\\)*)\\u0000/g
+
+/**
+ * PostgreSQL text and jsonb cannot hold U+0000, so it is stored as U+FFFD (�) on both dialects: a
+ * record is never refused for it (HTTPHandler ignores the answer; the record would be lost). The details'
+ * JSON text is replaced in the cache, so that is what is stored and answered.
+ */
+function withoutNul(logrec: Logrec): void {
+  const json = logrecJson(logrec)
+  if (json.includes("\\u0000")) jsonCache.set(logrec, json.replace(JSON_NUL, "$1\\ufffd"))
+}
+const textWithoutNul = (s: string) => (s.includes("\0") ? s.replaceAll("\0", "\ufffd") : s)
+
 function checkSize(message: string, logrec: Logrec, name: string, limits: Limits) {
   const messageBytes = bytesBeyond(message, limits.maxMessageBytes)
   if (messageBytes !== undefined)
@@ -179,9 +193,6 @@ function checkSize(message: string, logrec: Logrec, name: string, limits: Limits
       `the message is ${messageBytes} bytes; the limit is ${limits.maxMessageBytes} (LOGBOOK_RECORDS_MAX_MESSAGE_BYTES)`,
     )
   const json = logrecJson(logrec)
-  // PostgreSQL text and jsonb cannot hold U+0000; refused on both dialects so they store the same
-  if (message.includes("\0") || name.includes("\0") || json.includes("\\u0000"))
-    throw new RecordError(400, "NUL characters (U+0000) are not supported in records")
   const total = message.length + name.length + json.length
   if (total * 3 <= limits.maxRecordBytes) return
   const recordBytes = Buffer.byteLength(message) + Buffer.byteLength(name) + Buffer.byteLength(json)
@@ -227,8 +238,9 @@ export function normalise(
     const message = present(input.message) ? pyStr(asPy(input.message)) : ""
     const ts = present(input.created) ? timestamp(input.created) : opts.nowMs * 1000
     const logrec = input as Logrec
+    withoutNul(logrec)
     checkSize(message, logrec, name, opts.limits)
-    return { ts, level: 20, name, message, logrec }
+    return { ts, level: 20, name: textWithoutNul(name), message: textWithoutNul(message), logrec }
   }
   for (const key of ["name", "created", "levelno"])
     if (!present(input[key])) throw new RecordError(400, `Key "${key}" is missing`)
@@ -277,6 +289,7 @@ export function normalise(
     const traceback = tracebackIn(message)
     if (traceback !== undefined) logrec.error = { exc_text: traceback }
   }
+  withoutNul(logrec)
   checkSize(message, logrec, name, opts.limits)
-  return { ts, level: lvl, name, message, logrec }
+  return { ts, level: lvl, name: textWithoutNul(name), message: textWithoutNul(message), logrec }
 }
