@@ -103,7 +103,6 @@ const HEX_VALUE = new Int8Array(128).fill(-1)
 for (let i = 0; i < 10; i++) HEX_VALUE[0x30 + i] = i
 for (let i = 0; i < 6; i++) HEX_VALUE[0x41 + i] = HEX_VALUE[0x61 + i] = 10 + i
 const hexValue = (c: number) => (c < 128 ? HEX_VALUE[c] : -1)
-let escaped = Buffer.allocUnsafe(1024)
 
 /** The byte of the `%XX` escape at `i`, or -1 when there is none (also past `to`). */
 function escapeAt(text: string, i: number, to: number): number {
@@ -141,13 +140,11 @@ function formDecode(text: string, from: number, to: number): string {
         i += 3
       } else {
         // a run of escaped bytes beyond ASCII: one UTF-8 decoding (an ASCII byte never continues a sequence)
-        if (escaped.length < (to - i) / 3) escaped = Buffer.allocUnsafe(Math.ceil((to - i) / 3))
-        let n = 0
-        for (let b = byte; b >= 0x80; b = escapeAt(text, i, to)) {
-          escaped[n++] = b
-          i += 3
-        }
-        out += escaped.toString("utf8", 0, n)
+        let n = 1
+        while (escapeAt(text, i + 3 * n, to) >= 0x80) n++
+        const bytes = Buffer.allocUnsafe(n)
+        for (let k = 0; k < n; k++, i += 3) bytes[k] = escapeAt(text, i, to)
+        out += bytes.toString("utf8")
       }
     } else {
       let j = i + 1
