@@ -4,7 +4,7 @@
  * `ingest` role, reading `read`.
  */
 import { Elysia, t } from "elysia"
-import { ApiError, errorSchema } from "../../src/http/errors"
+import { ApiError, errorSchema, STRUCTURED_BODY, unprocessable } from "../../src/http/errors"
 import type { PluginContext } from "../../src/plugin/contract"
 import { changesFromBody, MAX_BATCH, type Problem } from "./input"
 import { filterFromParams } from "./query"
@@ -93,10 +93,6 @@ function filterOrThrow(q: Parameters<typeof filterFromParams>[0], now: number, d
   return r
 }
 
-/** Body types the core accepts; others are left to its schema check, which answers 415. */
-const STRUCTURED =
-  /^(application\/([\w.+-]+\+)?json|application\/x-www-form-urlencoded|multipart\/form-data)/i
-
 /** Problems listed in an error's details: a batch of bad items is not echoed whole. */
 const MAX_DETAILS = 100
 
@@ -107,9 +103,7 @@ const MAX_DETAILS = 100
 function invalidBody(problems: Problem[]): ApiError {
   const [first] = problems
   const more = problems.length > 1 ? ` (and ${problems.length - 1} more, see details)` : ""
-  return new ApiError(
-    422,
-    "validation_failed",
+  return unprocessable(
     `${first.path}: ${first.message}${more}; nothing was stored`,
     problems.slice(0, MAX_DETAILS),
   )
@@ -119,36 +113,32 @@ export function apiRoutes(ctx: PluginContext, store: ChangeStore) {
   const read = ctx.auth.need("read")
   const ingest = ctx.auth.need("ingest")
   // The body schema below is a union (object or array), whose own error names no field ("(root) Value
-  // should be one of 'object', 'array'"). So the body is checked first, before the schema, by the same
-  // function that turns it into rows (`transform` runs before validation), after the role check; the rows
-  // wait here for the handler.
+  // should be one of 'object', 'array'"). So the role and then the body are checked first, in `transform`
+  // (it runs before validation), by the same function that turns the body into rows; the rows wait here for
+  // the handler. A body of another type is left to the schema (415) and never reaches the handler.
   const checked = new WeakMap<Request, NewChange[]>()
+  const rowsOf = (body: unknown): NewChange[] => {
+    const r = changesFromBody(body, "api", ctx.now())
+    if ("problems" in r) throw invalidBody(r.problems)
+    return r.changes
+  }
   return new Elysia({ name: "changes.api" })
     .post(
       "/api/v1/changes",
       async ({ body, request, set }) => {
-        let rows = checked.get(request)
-        if (!rows) {
-          const r = changesFromBody(body, "api", ctx.now())
-          if ("problems" in r) throw invalidBody(r.problems)
-          rows = r.changes
-        }
-        const ids = await store.recordMany(rows)
+        const ids = await store.recordMany(checked.get(request) ?? rowsOf(body))
         set.status = 201
         if (!Array.isArray(body)) set.headers.location = `/api/v1/changes/${ids[0]}`
         return { ids }
       },
       {
         async transform({ body, request }) {
-          const type = request.headers.get("content-type")
-          if (type && !STRUCTURED.test(type)) return
           // who may not ingest learns nothing about the body: 401/403 first, as for a valid one
           await ingest({ request, body })
-          const r = changesFromBody(body, "api", ctx.now())
-          if ("problems" in r) throw invalidBody(r.problems)
-          checked.set(request, r.changes)
+          const type = request.headers.get("content-type")
+          if (type && !STRUCTURED_BODY.test(type)) return
+          checked.set(request, rowsOf(body))
         },
-        beforeHandle: ingest,
         body: t.Union([ChangeCreate, t.Array(ChangeCreate, { minItems: 1, maxItems: MAX_BATCH })], {
           description: `one change, or an array of 1 to ${MAX_BATCH} (all or nothing)`,
         }),

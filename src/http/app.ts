@@ -18,7 +18,7 @@ import type { Host } from "../plugin/host"
 import { VERSION } from "../version"
 import { SESSION_COOKIE } from "./auth"
 import { corePages } from "./core-pages"
-import { ApiError, errorResponse } from "./errors"
+import { ApiError, errorResponse, STRUCTURED_BODY } from "./errors"
 import { callerRequestId, requestIdOf } from "./request-id"
 import { tokenApi } from "./tokens-api"
 
@@ -114,9 +114,6 @@ export const SERVER_BODY_LIMIT = Number.POSITIVE_INFINITY
 
 const UNSAFE = new Set(["POST", "PUT", "PATCH", "DELETE"])
 const FORM = /^(application\/x-www-form-urlencoded|multipart\/form-data)/i
-/** Content types Elysia parses into objects; a body of another type that fails an object schema is 415. */
-const STRUCTURED =
-  /^(application\/([\w.+-]+\+)?json|application\/x-www-form-urlencoded|multipart\/form-data)/i
 
 /** `/api/v1/x/:id` → a matcher for concrete paths (off the hot path: 405s and answers before the router). */
 function templateMatcher(template: string): RegExp {
@@ -270,7 +267,7 @@ export function createApp(host: Host): App {
         const e = error as { all?: Array<{ path: string; message: string; summary?: string }>; type?: string }
         const where = e.type ?? "request"
         const contentType = request.headers.get("content-type") ?? ""
-        if (where === "body" && contentType && !STRUCTURED.test(contentType))
+        if (where === "body" && contentType && !STRUCTURED_BODY.test(contentType))
           return errorResponse(
             415,
             "unsupported_media_type",

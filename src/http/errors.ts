@@ -16,6 +16,13 @@ export class ApiError extends Error {
   }
 }
 
+/**
+ * Content types Elysia parses into objects. A body of another type that fails an object schema is answered
+ * 415 (app.ts); routes that check a body before the schema leave such bodies to it.
+ */
+export const STRUCTURED_BODY =
+  /^(application\/([\w.+-]+\+)?json|application\/x-www-form-urlencoded|multipart\/form-data)/i
+
 export const badRequest = (message: string, details?: unknown) =>
   new ApiError(400, "bad_request", message, details)
 export const unprocessable = (message: string, details?: unknown) =>
