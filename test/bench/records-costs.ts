@@ -14,10 +14,11 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { parseArgs } from "node:util"
 import { recordPoster } from "../../plugins/records/compat"
-import { formFields, normaliseOne } from "../../plugins/records/ingest"
+import { formFields, ndjsonRecords, normaliseOne } from "../../plugins/records/ingest"
 import { logrecJson } from "../../plugins/records/normalise"
 import { derivedAfterInsert, migrations } from "../../plugins/records/schema"
 import type { RecordsContext } from "../../plugins/records/settings"
+import { ndjsonBatch } from "./scenarios/records"
 
 const { values: opts } = parseArgs({
   args: process.argv.slice(2),
@@ -61,6 +62,9 @@ const headers = {
   "accept-encoding": "identity",
 }
 const fields = formFields(FORM_BODY)
+const NDJSON_SIZE = 1000
+const NDJSON = ndjsonBatch(1, NDJSON_SIZE)
+const NDJSON_LINES = NDJSON.trimEnd().split("\n")
 const js = {
   form_fields_us: await perCall(() => formFields(FORM_BODY)),
   normalise_us: await perCall(() => normaliseOne(ctx, fields, false)),
@@ -73,6 +77,12 @@ const js = {
     )
     await res.arrayBuffer()
   }),
+  // the NDJSON scenario's batches of 1,000: JSON.parse of each line alone, then what ingestion does
+  // before storing (parse, normalise, the logrec JSON that is stored) — per record
+  ndjson_json_parse_us: (await perCall(() => NDJSON_LINES.map((l) => JSON.parse(l)))) / NDJSON_SIZE,
+  ndjson_parse_normalise_us:
+    (await perCall(() => ndjsonRecords(ctx, NDJSON, false).map((l) => logrecJson(l.record?.logrec ?? {})))) /
+    NDJSON_SIZE,
 }
 
 // ---- SQLite storage ---------------------------------------------------------------------------------

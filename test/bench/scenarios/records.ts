@@ -39,7 +39,8 @@ const INGEST_ENV = { LOGBOOK_RECORDS_BASIC_USERS: "logger:" }
 // its own instance: reads must not share a database with the ingestion scenarios; no retention run on it
 const READ_ENV = { LOGBOOK_RECORDS_RETENTION_DAYS: "0" }
 
-function ndjsonBatch(batch: number, size: number): string {
+/** One NDJSON batch of the ingestion scenario (also measured per record by records-costs.ts). */
+export function ndjsonBatch(batch: number, size: number): string {
   const now = Date.now() / 1000
   const lines: string[] = []
   for (let i = 0; i < size; i++)
