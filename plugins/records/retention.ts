@@ -27,23 +27,51 @@ async function deleteOldest(
   )
 }
 
-/** Bytes of live record data (approximate on PostgreSQL: relation size scaled by the live-tuple share). */
+/**
+ * SQLite: the file's used pages (page_count − freelist_count) minus the pages of every b-tree that is not
+ * the records plugin's. What remains is records_records with its indexes, the FTS5 shadow tables
+ * (records_fts_data, _idx, _docsize, _config; records_fts itself is virtual, without a b-tree) and
+ * records_counts — plus, at most, the pointer-map pages of an auto_vacuum file and the lock-byte page of a
+ * file over 1 GiB. dbstat reads every page of the b-trees it is asked about: asking about the others (small:
+ * changes, health, levels, …) instead of the records (gigabytes) keeps this cheap. The others: each table
+ * and index whose table is not records_* (so sqlite_sequence and an automatic index go with their owner),
+ * and the schema b-tree on page 1, which sqlite_schema does not list. One statement, one read snapshot: no
+ * batch of the writer lands between the page count and the others' pages; dbstat takes each name of the IN
+ * list as its `name =` constraint and walks only that b-tree.
+ */
+const SQLITE_RECORDS_BYTES = `
+SELECT ((SELECT page_count FROM pragma_page_count()) - (SELECT freelist_count FROM pragma_freelist_count()))
+         * (SELECT page_size FROM pragma_page_size())
+       - (SELECT COALESCE(SUM(pgsize), 0) FROM dbstat WHERE aggregate = TRUE AND name IN (
+           SELECT name FROM sqlite_schema
+            WHERE type IN ('table', 'index') AND rootpage > 0 AND tbl_name NOT LIKE 'records\\_%' ESCAPE '\\'
+           UNION ALL SELECT 'sqlite_schema')) AS size`
+
+/**
+ * PostgreSQL: each table with its indexes and TOAST (pg_total_relation_size), scaled by its live-tuple
+ * share so that dead rows awaiting VACUUM do not count (approximate: the statistics lag a little).
+ */
+const PG_RECORDS_BYTES = `
+SELECT pg_total_relation_size(t.rel)::bigint AS size,
+       COALESCE(s.n_live_tup, 0)::bigint AS live, COALESCE(s.n_dead_tup, 0)::bigint AS dead
+  FROM (VALUES ('records_records'::regclass), ('records_counts'::regclass)) t (rel)
+  LEFT JOIN pg_stat_user_tables s ON s.relid = t.rel`
+
+/**
+ * On-disk bytes of the records plugin's own data: the records table with its indexes, the full-text index
+ * and the per-minute counts — not the other plugins' tables in the same database.
+ */
 export async function recordsBytes(db: Db): Promise<number> {
-  if (db.dialect === "sqlite") {
-    const page = await db.get<{ page_size: number }>("PRAGMA page_size")
-    const count = await db.get<{ page_count: number }>("PRAGMA page_count")
-    const free = await db.get<{ freelist_count: number }>("PRAGMA freelist_count")
-    return (Number(count?.page_count ?? 0) - Number(free?.freelist_count ?? 0)) * Number(page?.page_size ?? 0)
+  if (db.dialect === "sqlite")
+    return Number((await db.get<{ size: number }>(SQLITE_RECORDS_BYTES))?.size ?? 0)
+  let total = 0
+  for (const row of await db.all<{ size: number; live: number; dead: number }>(PG_RECORDS_BYTES)) {
+    const size = Number(row.size)
+    const live = Number(row.live)
+    const dead = Number(row.dead)
+    total += live + dead > 0 ? Math.round((size * live) / (live + dead)) : size
   }
-  const row = await db.get<{ size: number; live: number; dead: number }>(
-    `SELECT pg_total_relation_size('records_records')::bigint AS size,
-            COALESCE(s.n_live_tup, 0)::bigint AS live, COALESCE(s.n_dead_tup, 0)::bigint AS dead
-       FROM (SELECT 1) one LEFT JOIN pg_stat_user_tables s ON s.relid = 'records_records'::regclass`,
-  )
-  const size = Number(row?.size ?? 0)
-  const live = Number(row?.live ?? 0)
-  const dead = Number(row?.dead ?? 0)
-  return live + dead > 0 ? Math.round((size * live) / (live + dead)) : size
+  return total
 }
 
 /** One retention pass; returns how many records were deleted. */
@@ -68,7 +96,9 @@ export async function applyRetention(ctx: RecordsContext, batch = RETENTION_BATC
       const count = Number(
         (await ctx.db.get<{ n: number }>("SELECT SUM(n) AS n FROM records_counts"))?.n ?? 0,
       )
-      // delete the share of rows that is over budget, oldest first
+      // size is the records' own bytes, so (size − budget) / size is the share of them over budget (rows
+      // taken as equal in size): delete that share of rows, oldest first. The next measurement shows most
+      // of it freed; FTS5 keeps deletions as tombstones until its segments merge, so that part comes later
       let excess = Math.ceil((count * (size - budget)) / size)
       while (excess > 0 && batches++ < MAX_BATCHES_PER_RUN) {
         const n = await deleteOldest(ctx, "", [], Math.min(batch, excess))

@@ -11,7 +11,7 @@ export const recordsSettings = {
   maxBytes: setting(Type.Integer({ default: 0, minimum: 0 }), {
     env: "LOGBOOK_RECORDS_MAX_BYTES",
     description:
-      "Optional size budget of the records table in bytes: beyond it the oldest records are deleted (0 = no budget).",
+      "Optional size budget in bytes of the records' own data: the records table with its indexes, the full-text index and the per-minute counts (SQLite: the pages they use; PostgreSQL: their size with indexes and TOAST, scaled by the live-row share); other plugins' tables do not count. Beyond it the oldest records are deleted (0 = no budget). Freed pages stay in a SQLite file for reuse: the file does not shrink.",
   }),
   maxMessageBytes: setting(Type.Integer({ default: 256 * 1024, minimum: 64 }), {
     env: "LOGBOOK_RECORDS_MAX_MESSAGE_BYTES",
