@@ -189,6 +189,16 @@ describe.skipIf(!browserAvailable)("records UI in a browser", () => {
     expect(await rowIds(page, "#records-tail-rows")).toEqual([first])
     await page.click("#records-tail .tail-pause")
     await eventually(() => rowIds(page, "#records-tail-rows"), [second, first])
+    // a resumed stream may send a row again (PostgreSQL, ui-tail.ts): the page keeps the older copy only
+    await page.evaluate((id) => {
+      const body = document.getElementById("records-tail-rows") as HTMLTableSectionElement
+      const copy = body.querySelector(`tr[data-id="${id}"]`)?.cloneNode(true) as HTMLElement
+      copy.classList.add("repeat")
+      body.prepend(copy)
+      document.dispatchEvent(new CustomEvent("htmx:sse:after:message", { detail: {} }))
+    }, first)
+    expect(await rowIds(page, "#records-tail-rows")).toEqual([second, first])
+    expect(await page.locator("#records-tail-rows tr.repeat").count()).toBe(0)
 
     // the buffer is bounded: after 2 × 300 more, the newest 500 rows stay
     const bulk = [

@@ -2,8 +2,8 @@
  * The live tail: a text/event-stream of rendered rows for records matching a search, pushed when records
  * are committed — by this process at once, by other instances sharing the database within a moment
  * (tail-wake.ts) — and looked up at most every 100 ms per tail with one query, never inside the writer's
- * commit path. Each message is one batch of <tr> rows, newest first, with the highest record id as the
- * SSE id so a reconnect (Last-Event-ID) resumes without gaps or repeats. Comment heartbeats keep proxies
+ * commit path. Each message is one batch of <tr> rows, newest first, with the read floor as the SSE id, so
+ * a reconnect (Last-Event-ID) resumes from there without gaps. Comment heartbeats keep proxies
  * and Bun's idle timeout from closing a quiet stream; the listener and timers are removed when the client
  * goes away.
  *
@@ -11,6 +11,9 @@
  * one (two instances committing at once): on PostgreSQL the reads start from a floor that trails the
  * highest id by a few seconds and skip the ids already sent (src/db/id-watermark.ts). SQLite has one
  * writer at a time, its ids become visible in order, and the floor follows the highest id at once.
+ * A resumed stream knows nothing of what was sent before: on PostgreSQL it sends again the rows between
+ * the floor and the highest id the client saw (at most a few seconds' worth), and the page drops the
+ * repeats by record id (ui-client.js) — a record committed late during the reconnect is not lost.
  */
 
 import { createIdWatermark, type IdWatermark } from "../../src/db/id-watermark"
@@ -109,7 +112,7 @@ export function tailResponse(
         else for (const r of rows) m.deliver(r.id)
         m.settle(Date.now())
         if (rows.length && !closed)
-          send(sseMessage(opts.render(rows).join("") + (gap ? SKIPPED_ROW : ""), m.highest))
+          send(sseMessage(opts.render(rows).join("") + (gap ? SKIPPED_ROW : ""), m.floor))
       }
       // one query at a time; wake-ups during a query fold into one more round
       const pull = async () => {
