@@ -17,7 +17,7 @@ import { recordPoster } from "../../plugins/records/compat"
 import { formFields, ndjsonRecords, normaliseOne } from "../../plugins/records/ingest"
 import { logrecJson } from "../../plugins/records/normalise"
 import { derivedAfterInsert, migrations } from "../../plugins/records/schema"
-import type { RecordsContext } from "../../plugins/records/settings"
+import { FORM_BODY, storeNothingContext } from "./records-fixtures"
 import { ndjsonBatch } from "./scenarios/records"
 
 const { values: opts } = parseArgs({
@@ -26,21 +26,7 @@ const { values: opts } = parseArgs({
 })
 const seconds = Number(opts.seconds)
 
-/** The verbatim Python 3.12 HTTPHandler body of the form POST benchmark. */
-const FORM_BODY =
-  "name=app.jobs&msg=Hello+%25s+%23%25d&args=%28%27w%C3%B6rld%27%2C+42%29&levelname=INFO&levelno=20&pathname=%2Fsrv%2Fapp%2Fjobs.py&filename=jobs.py&module=jobs&exc_info=None&exc_text=None&stack_info=None&lineno=6&funcName=%3Cmodule%3E&created=1795343959.5668774&msecs=566.0&relativeCreated=11.433124542236328&thread=139688504195968&threadName=MainThread&processName=MainProcess&process=6074&taskName=None&user_id=7&tags=%5B%27a%27%2C+%27b%27%5D&flag=True"
-
-let nextId = 0
-const ctx = {
-  db: { dialect: "sqlite" },
-  writer: { insert: async (op: { rows: unknown[] }) => op.rows.map(() => ++nextId) },
-  events: { has: () => false, emit() {} },
-  now: () => Date.now(),
-  settings: { maxMessageBytes: 256 * 1024, maxRecordBytes: 1024 * 1024, basicUsers: ["logger:"] },
-  metrics: { increment() {} },
-  log: { warning() {} },
-  auth: { principal: async () => ({ roles: new Set(["read", "ingest"]) }) },
-} as unknown as RecordsContext
+const ctx = storeNothingContext()
 
 /** µs per call, after a warm-up, over about `seconds`. */
 async function perCall(fn: () => unknown): Promise<number> {

@@ -20,20 +20,12 @@ import type { RecordsContext } from "../../../plugins/records/settings"
 import { type Db, openDatabase } from "../../../src/db/database"
 import { migrate } from "../../../src/db/migrate"
 import { createWriter } from "../../../src/db/writer"
+import { FORM_BODY, FORM_HEADERS } from "../records-fixtures"
 import type { BenchScenario, ScenarioContext } from "../scenario"
 
 const ROWS = Number(process.env.BENCH_RECORDS_ROWS ?? 10_000_000)
 const DAYS = 29
 const HOUR_US = 3_600_000_000
-
-const FORM_BODY =
-  "name=app.jobs&msg=Hello+%25s+%23%25d&args=%28%27w%C3%B6rld%27%2C+42%29&levelname=INFO&levelno=20&pathname=%2Fsrv%2Fapp%2Fjobs.py&filename=jobs.py&module=jobs&exc_info=None&exc_text=None&stack_info=None&lineno=6&funcName=%3Cmodule%3E&created=1795343959.5668774&msecs=566.0&relativeCreated=11.433124542236328&thread=139688504195968&threadName=MainThread&processName=MainProcess&process=6074&taskName=None&user_id=7&tags=%5B%27a%27%2C+%27b%27%5D&flag=True"
-
-const FORM_HEADERS = {
-  "Accept-Encoding": "identity",
-  "Content-type": "application/x-www-form-urlencoded",
-  Authorization: "Basic bG9nZ2VyOg==",
-}
 
 const INGEST_ENV = { LOGBOOK_RECORDS_BASIC_USERS: "logger:" }
 // its own instance: reads must not share a database with the ingestion scenarios; no retention run on it
