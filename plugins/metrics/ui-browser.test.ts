@@ -52,8 +52,12 @@ describe.skipIf(!browserAvailable)("metrics page in a browser", () => {
     if (!svc) throw new Error("no metrics service")
     // 30 minutes of a received counter: the rate steps up 15 minutes ago (after the deploy)
     app.clock.set(NOW - 30 * MIN)
+    // and two series whose keys hold commas (several tags): shop.checkout.{count,time}{env:prod,region:eu}
     for (let i = 0; i < 30; i++) {
       svc.receiver.ingest(`shop.orders:${i < 15 ? 60 : 600}|c|#env:prod`)
+      svc.receiver.ingest(
+        `shop.checkout.count:${6 * (i + 1)}|c|#env:prod,region:eu\nshop.checkout.time:${100 + i}|ms|#env:prod,region:eu`,
+      )
       app.clock.advance(MIN)
       svc.tick(app.clock.now())
     }
@@ -114,5 +118,54 @@ describe.skipIf(!browserAvailable)("metrics page in a browser", () => {
     await page.waitForSelector("#widget-metrics-pins svg.sparkline path")
     expect(await page.locator("#widget-metrics-pins code").textContent()).toBe("shop.orders{env:prod}")
     expect(externalRequests(requests)).toEqual([])
+  }, 30_000)
+
+  test("two selected series with tags (commas in their keys) chart as two, through search, pin and remove", async () => {
+    const count = "shop.checkout.count{env:prod,region:eu}"
+    const time = "shop.checkout.time{env:prod,region:eu}"
+    const page = await browser.newPage()
+    const selected = () => page.locator("#selected-series code").allTextContents()
+    const legend = () => page.locator(".chart-legend li").allTextContents()
+    const expectBoth = async () => {
+      expect(await selected()).toEqual([count, time])
+      const items = await legend()
+      expect(items.length).toBe(4) // the counter's rate and the timer's p50/p90/p99
+      expect(items.filter((l) => l.includes("no data"))).toEqual([])
+      for (const d of await page
+        .locator("svg.metrics-chart path.series-line")
+        .evaluateAll((ps) => ps.map((p) => p.getAttribute("d") ?? "")))
+        expect(d).toMatch(/^M[\d.]+,[\d.]+( L[\d.]+,[\d.]+){29}$/)
+    }
+    await page.goto(`${base}/ui/metrics?q=shop.checkout`)
+    await page.locator("#series-list a", { hasText: count }).click()
+    await page.waitForSelector("#selected-series")
+    expect(await selected()).toEqual([count])
+    await page.locator("#series-list a", { hasText: time }).click()
+    await page.waitForFunction(() => document.querySelectorAll("#selected-series li").length > 1)
+    expect(new URL(page.url()).searchParams.getAll("s")).toEqual([`${count}|c`, `${time}|ms`])
+    await expectBoth()
+
+    // typing swaps the page in with htmx: the hidden inputs carry both keys whole
+    await page.locator('input[name="q"]').fill("")
+    await page.locator('input[name="q"]').pressSequentially("shop.ch")
+    await page.waitForURL(/q=shop\.ch&/)
+    await expectBoth()
+
+    // pinning comes back to the same two series; so does unpinning
+    await page.click('#selected-series li:first-child button:has-text("Pin")')
+    await page.waitForSelector('#selected-series li:first-child button:has-text("Unpin")')
+    await expectBoth()
+    await page.click('#selected-series li:first-child button:has-text("Unpin")')
+    await page.waitForSelector('#selected-series li:first-child button:has-text("Pin")')
+    await expectBoth()
+
+    // removing one keeps the other whole
+    await page
+      .locator("#selected-series li", { hasText: count })
+      .getByRole("link", { name: "remove" })
+      .click()
+    await page.waitForFunction(() => document.querySelectorAll("#selected-series li").length === 1)
+    expect(await selected()).toEqual([time])
+    expect((await legend()).filter((l) => l.includes("no data"))).toEqual([])
   }, 30_000)
 })

@@ -14,6 +14,17 @@ export const WINDOWS = { "15m": 15 * 60_000, "1h": 3_600_000, "6h": 6 * 3_600_00
 type WindowName = keyof typeof WINDOWS
 const MAX_SELECTED = 8
 const MAX_PINS = 50
+const MAX_KEY_LENGTH = 1000
+
+/**
+ * The selected series keys of a page URL: every `s` parameter, read from the raw query string. Not from
+ * Elysia's parsed query: it splits an array parameter's values at commas, and tagged keys are full of
+ * them (`name{a:1,b:2}|ms`).
+ */
+function selectedKeys(url: string): string[] {
+  const keys = new URL(url).searchParams.getAll("s").filter((k) => k !== "" && k.length <= MAX_KEY_LENGTH)
+  return [...new Set(keys)].slice(0, MAX_SELECTED)
+}
 
 const typeOfKey = (key: string) => key.slice(key.lastIndexOf("|") + 1) as Series["type"]
 const labelOfKey = (key: string) => key.slice(0, key.lastIndexOf("|"))
@@ -66,7 +77,7 @@ export function uiRoutes(ctx: MetricsContext, svc: MetricsService) {
       async ({ request, query }) => {
         const w = (Object.hasOwn(WINDOWS, query.w ?? "") ? query.w : "1h") as WindowName
         const q = (query.q ?? "").slice(0, 200)
-        const selected = [...new Set(([] as string[]).concat(query.s ?? []))].slice(0, MAX_SELECTED)
+        const selected = selectedKeys(request.url)
         const to = ctx.now()
         const from = to - WINDOWS[w]
         const [matches, series, changes, pinned] = await Promise.all([
@@ -125,7 +136,7 @@ ${
         query: t.Object({
           q: t.Optional(t.String({ maxLength: 200 })),
           w: t.Optional(t.String({ maxLength: 8 })),
-          s: t.Optional(t.Union([t.String({ maxLength: 1000 }), t.Array(t.String({ maxLength: 1000 }))])),
+          // `s` (repeated: the selected series) is read by selectedKeys from the raw URL
         }),
         detail: { hide: true },
       },
@@ -167,7 +178,7 @@ ${
       {
         beforeHandle: read,
         body: t.Object({
-          series: t.String({ minLength: 1, maxLength: 1000 }),
+          series: t.String({ minLength: 1, maxLength: MAX_KEY_LENGTH }),
           pin: t.Union([t.Literal("1"), t.Literal("0")]),
           back: t.Optional(t.String({ maxLength: 4000 })),
           _csrf: t.Optional(t.String()),
