@@ -259,6 +259,19 @@ describe("record detail", () => {
     expect((await page("/ui/records/999999")).status).toBe(404)
     expect((await page("/ui/records/abc")).status).toBe(404)
   })
+
+  test("an exception sent without its traceback (HTTPHandler's exc_info only) is not called a traceback", async () => {
+    const excInfo = "(<class 'KeyError'>, KeyError('sku'), <traceback object at 0x7f3a>)"
+    // a month old and DEBUG: outside every window the other tests count
+    const [id] = await ingest(ctx, [
+      rec({ at: NOW - 30 * 24 * 60 * MIN, level: 10, logrec: { error: { exc_info: excInfo } } }),
+    ])
+    const r = await page(`/ui/records/${id}`)
+    expect(r.body).toContain(
+      '<h2>Exception <span class="muted small">(no traceback was sent: exc_info only)</span></h2><pre class="traceback" id="record-traceback">(&lt;class &#39;KeyError&#39;&gt;, KeyError(&#39;sku&#39;), &lt;traceback object at 0x7f3a&gt;)</pre>',
+    )
+    expect(r.body).not.toContain("<h2>Traceback</h2>")
+  })
 })
 
 describe("home widget", () => {
@@ -278,6 +291,13 @@ describe("home widget", () => {
       ["app.db.pool", "1"],
       ["app.web", "1"],
     ])
+    // each logger's link shows the records its badge counts (app.db's, not its child app.db.pool's)
+    for (const m of r.body.matchAll(
+      /<a href="([^"]*)" class="mono">[^<]*<\/a> <span class="badge c4">(\d+)/g,
+    )) {
+      const list = await page((m[1] as string).replaceAll("&amp;", "&"))
+      expect(list.body.match(/<tr class="record"/g)?.length ?? 0).toBe(Number(m[2]))
+    }
   })
 })
 

@@ -50,12 +50,14 @@ function searchProblem(e: unknown): { message: string; position?: number } | und
   return undefined
 }
 
+/** A logger name as a quoted value of the query language. */
+const quoted = (name: string) => `"${name.replace(/["\\]/g, (c) => `\\${c}`)}"`
+
 /** The query handed to service.search: the user's query AND the logger field (name or prefix*). */
 export function effectiveQuery(s: SearchState): string {
   if (!s.logger) return s.q
   const star = s.logger.endsWith("*")
-  const name = (star ? s.logger.slice(0, -1) : s.logger).replace(/["\\]/g, (c) => `\\${c}`)
-  const term = `logger:"${name}"${star ? "*" : ""}`
+  const term = `logger:${quoted(star ? s.logger.slice(0, -1) : s.logger)}${star ? "*" : ""}`
   return s.q.trim() ? `(${s.q}) AND ${term}` : term
 }
 
@@ -173,7 +175,14 @@ function recordDetail(r: RecordRow): Html {
   </div>
   <h2>Message</h2>
   <pre class="message" id="record-message">${r.message}</pre>
-  ${traceback ? html`<h2>Traceback</h2><pre class="traceback" id="record-traceback">${traceback}</pre>` : ""}
+  ${
+    excText
+      ? html`<h2>Traceback</h2><pre class="traceback" id="record-traceback">${traceback}</pre>`
+      : traceback
+        ? // HTTPHandler sends str(exc_info) — the exception, not its traceback (no formatter ran before it)
+          html`<h2>Exception <span class="muted small">(no traceback was sent: exc_info only)</span></h2><pre class="traceback" id="record-traceback">${traceback}</pre>`
+        : ""
+  }
   <h2>Data <span class="muted small">(extra=)</span></h2>
   ${fieldTable(r.logrec.data, "record-data")}
   <h2>Meta <span class="muted small">(LogRecord attributes)</span></h2>
@@ -230,7 +239,8 @@ ${
   top.length
     ? html`<ol class="small top-loggers">${top.map(
         (t) =>
-          html`<li><a href="/ui/records?${new URLSearchParams({ level: "error", logger: t.name, window: "1h" }).toString()}" class="mono">${t.name}</a> <span class="badge c4">${t.count}</span></li>`,
+          // counted by exact name, so the link searches that name only (the Logger field adds children)
+          html`<li><a href="/ui/records?${new URLSearchParams({ q: `logger=${quoted(t.name)}`, level: "error", window: "1h" }).toString()}" class="mono">${t.name}</a> <span class="badge c4">${t.count}</span></li>`,
       )}</ol>`
     : html`<p class="muted small">No errors in the last hour.</p>`
 }
