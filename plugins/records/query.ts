@@ -1,7 +1,8 @@
 /**
  * The search language, compiled to a parameterised SQL condition for SQLite and PostgreSQL.
  *
- *   timeout                      free text over messages (full-text index; every word must occur)
+ *   timeout                      free text over messages (full-text index; every word must occur;
+ *                                text without letters or digits, like "->", is found as it is, unindexed)
  *   "connection reset"           a phrase;  conn*  a word prefix
  *   level>=warning  level:error  level (names or numbers; `level:error` = the ERROR band, 40–49)
  *   logger:app.db                logger app.db or its children;  logger:app.db*  name prefix;  logger=app.db  exact
@@ -164,7 +165,11 @@ function parse(tokens: Token[], length: number): Node | undefined {
       return inner
     }
     if (t.kind === "rparen") throw new SearchError("unexpected ')'", t.pos)
-    if (t.kind === "op") throw new SearchError(`unexpected '${t.op}'`, t.pos)
+    if (t.kind === "op")
+      throw new SearchError(
+        `unexpected '${t.op}' (to search for text containing it, put the text in double quotes)`,
+        t.pos,
+      )
     if (t.kind === "phrase") {
       at++
       return { kind: "text", text: t.text, pos: t.pos }
@@ -202,11 +207,17 @@ const WORDS = /[\p{L}\p{N}\p{M}]+/gu
 const PATH_SEGMENT = /^(?:[A-Za-z_][A-Za-z0-9_-]*|\d+)$/
 
 /** Full-text condition for a word or phrase (a trailing `*` = prefix of the last word). */
-export function fullText(dialect: Dialect, text: string, pos: number): Compiled {
+export function fullText(dialect: Dialect, text: string): Compiled {
   const prefix = text.endsWith("*")
   const words = (prefix ? text.slice(0, -1) : text).match(WORDS)
-  if (!words)
-    throw new SearchError(`nothing to search for in ${JSON.stringify(text)} (no letters or digits)`, pos)
+  if (!words) {
+    // no word for the full-text index to look up ("->", "🚀", "%"): the text itself, anywhere in the
+    // message — not indexed, so the rest of the search (time window, level, logger) bounds the scan
+    return {
+      sql: dialect === "sqlite" ? "instr(message, ?) > 0" : "strpos(message, ?) > 0",
+      params: [text],
+    }
+  }
   if (dialect === "sqlite") {
     // words hold only letters/digits/marks: no FTS5 syntax can hide inside the quoted phrase
     const match = `"${words.join(" ")}"${prefix ? " *" : ""}`
@@ -380,7 +391,7 @@ function compileFieldCondition(dialect: Dialect, n: Extract<Node, { kind: "field
     return { sql: `name ${n.op === "!=" ? "<>" : n.op} ?`, params: [n.value] }
   }
   if (lower === "message" || lower === "msg") {
-    if (n.op === ":") return fullText(dialect, n.value, n.valuePos)
+    if (n.op === ":") return fullText(dialect, n.value)
     if (n.op === "=" || n.op === "!=")
       return { sql: `message ${n.op === "=" ? "=" : "<>"} ?`, params: [n.value] }
     throw new SearchError(`'${n.op}' does not apply to message`, n.pos)
@@ -426,7 +437,7 @@ function compileNode(dialect: Dialect, n: Node): Compiled {
       return { sql: `NOT COALESCE(${c.sql}, FALSE)`, params: c.params }
     }
     case "text":
-      return fullText(dialect, n.text, n.pos)
+      return fullText(dialect, n.text)
     case "field":
       return compileField(dialect, n)
   }

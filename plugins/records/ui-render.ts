@@ -67,6 +67,7 @@ export function queryErrorNotice(query: string, message: string, position?: numb
 export const QUERY_EXAMPLES: [string, string][] = [
   ["timeout", "free text in the message"],
   ['"connection reset"', "an exact phrase"],
+  ['"->"', "text without letters or digits, as it is (quote text with < > = : ( ))"],
   ["level>=warning", "WARNING and above"],
   ["logger:app.db*", "loggers starting with app.db"],
   ["data.user_id=42", "an extra= field"],
@@ -99,7 +100,7 @@ export function searchForm(s: SearchState): Html {
     (w) =>
       html`<option value="${w}" ${w === s.window ? "selected" : ""}>${w === "custom" ? "custom range" : `last ${w}`}</option>`,
   )}</select></label>
-  <label>From <input id="records-from" name="from" value="${isoOrEmpty(s.from)}" placeholder="2026-11-22T09:00:00Z" class="mono time-input"></label>
+  <label>From <input id="records-from" name="from" value="${isoOrEmpty(s.from)}" placeholder="2026-11-22 09:00" class="mono time-input"></label>
   <label>To <input id="records-to" name="to" value="${isoOrEmpty(s.to)}" placeholder="now" class="mono time-input"></label>
 </div>
 <div id="records-help" popover class="card records-help">
