@@ -124,6 +124,31 @@ describe.skipIf(!browserAvailable)("records UI in a browser", () => {
     expect(await page.inputValue("#records-level")).toBe("error")
   }, 20_000)
 
+  test("the custom range fields show and take local time; a bad end is named, not replaced by now", async () => {
+    const zurich = await browser.newContext({ timezoneId: "Europe/Zurich" })
+    try {
+      const p = await zurich.newPage()
+      await p.goto(`${base}/ui/records?window=custom&from=2026-11-22T09:00:00Z&to=2026-11-22T09:30:00Z`)
+      // November: Zurich is UTC+1
+      await eventually(() => p.inputValue("#records-from"), "2026-11-22 10:00:00")
+      expect(await p.inputValue("#records-to")).toBe("2026-11-22 10:30:00")
+      await p.fill("#records-from", "2026-11-22 10:10:01")
+      await p.press("#records-from", "Enter")
+      await p.waitForURL((u) => u.searchParams.get("from") === "2026-11-22T09:10:01.000Z", { timeout: 5000 })
+      expect(new URL(p.url()).searchParams.get("to")).toBe("2026-11-22T09:30:00.000Z")
+      await eventually(() => rowIds(p), [ids[2], ids[1]])
+      await p.fill("#records-to", "garbage")
+      await p.press("#records-to", "Enter")
+      await p.waitForURL((u) => u.searchParams.get("to") === "garbage", { timeout: 5000 })
+      await eventually(
+        async () => (await p.textContent("#records-results"))?.includes('end "garbage" is not a time'),
+        true,
+      )
+    } finally {
+      await zurich.close()
+    }
+  }, 20_000)
+
   test("clicking a histogram bar zooms to its bucket; dragging zooms to a range", async () => {
     await page.goto(`${base}/ui/records`)
     await page.click(`svg.records-histogram a.bar[data-from="${NOW - 50 * MIN}"]`)

@@ -6,13 +6,40 @@
   const TAIL_MAX_ROWS = 500
   const form = () => document.getElementById("records-search")
 
+  // ---- the custom range fields speak the browser's local time ------------------------------------
+  // The server takes ISO 8601 with a zone (or epoch ms); people read and type the local times the page
+  // shows. So the fields show local "YYYY-MM-DD HH:MM:SS" and a zone-less time typed there is sent as
+  // ISO 8601 UTC. Anything else is sent as typed (the server names what it cannot read).
+  const LOCAL_TIME = /^(\d{4}-\d\d-\d\d)[T ](\d\d:\d\d(?::\d\d(?:\.\d{1,3})?)?)$/
+  const pad = (n, w = 2) => String(n).padStart(w, "0")
+  const localText = (ms) => {
+    const d = new Date(ms)
+    const base = `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`
+    return d.getMilliseconds() ? `${base}.${pad(d.getMilliseconds(), 3)}` : base
+  }
+  const isoOf = (text) => {
+    const m = LOCAL_TIME.exec(text.trim())
+    const d = m && new Date(`${m[1]}T${m[2]}`) // no zone: local time
+    return d && !Number.isNaN(d.getTime()) ? d.toISOString() : text
+  }
+  const showLocal = () => {
+    for (const id of ["records-from", "records-to"]) {
+      const input = document.getElementById(id)
+      const ms = input?.value ? Date.parse(input.value) : Number.NaN
+      if (input && /(Z|[+-]\d\d:?\d\d)$/i.test(input.value) && !Number.isNaN(ms)) input.value = localText(ms)
+      if (input) input.title = "local time (YYYY-MM-DD HH:MM), ISO 8601 with a zone, or epoch ms"
+    }
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", showLocal)
+  else showLocal()
+
   /** Submit the search with a custom window [from, to) (epoch ms). */
   const zoomTo = (from, to) => {
     const f = form()
     if (!f) return false
     f.elements.window.value = "custom"
-    f.elements.from.value = new Date(from).toISOString()
-    f.elements.to.value = new Date(to).toISOString()
+    f.elements.from.value = localText(from)
+    f.elements.to.value = localText(to)
     f.requestSubmit()
     return true
   }
@@ -68,7 +95,9 @@
   document.addEventListener("htmx:config:request", (e) => {
     const ctx = e.detail.ctx
     if (ctx.sourceElement?.id !== "records-search" || !(ctx.request.body instanceof FormData)) return
-    for (const [k, v] of [...ctx.request.body.entries()]) if (v === "") ctx.request.body.delete(k)
+    for (const [k, v] of [...ctx.request.body.entries()])
+      if (v === "") ctx.request.body.delete(k)
+      else if (k === "from" || k === "to") ctx.request.body.set(k, isoOf(v))
   })
 
   // ---- the window selector and the custom range fields ------------------------------------------

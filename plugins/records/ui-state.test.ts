@@ -45,6 +45,20 @@ describe("records UI state in the query string", () => {
     expect(parseState(new URLSearchParams("window=custom&from=yesterday"), NOW).problems[0]).toContain(
       "needs a start",
     )
+    // a bad end is reported, not replaced by now; an empty end is now
+    const badEnd = parseState(new URLSearchParams("window=custom&from=2026-11-22T09:00:00Z&to=garbage"), NOW)
+    expect(badEnd.problems).toEqual([
+      'The custom range\'s end "garbage" is not a time: ISO 8601 with a zone (…Z) or epoch ms, or empty for now.',
+    ])
+    expect(badEnd).toMatchObject({ window: "1h", from: NOW - 3_600_000, to: NOW })
+    expect(parseState(new URLSearchParams("window=custom&from=2026-11-22T09:00:00Z&to="), NOW)).toMatchObject(
+      {
+        window: "custom",
+        from: NOW - 3_600_000,
+        to: NOW,
+        problems: [],
+      },
+    )
     expect(parseState(new URLSearchParams("level=loud"), NOW).problems[0]).toContain('Unknown level "loud"')
     // a zone-less time would be read in the server's zone: refused
     expect(parseInstant("2026-11-22T09:00:00")).toBeUndefined()

@@ -64,13 +64,21 @@ export function parseState(params: URLSearchParams, now: number): SearchState {
   let to = now
   if (window === "custom") {
     const f = parseInstant(params.get("from") ?? "")
-    const t = parseInstant(params.get("to") ?? "") ?? now
+    // an empty end is "now"; an end that is not a time is a problem, never silently "now"
+    const toText = (params.get("to") ?? "").trim()
+    const t = toText === "" ? now : parseInstant(toText)
     if (f === undefined)
       problems.push("The custom range needs a start: ISO 8601 with a zone (…Z) or epoch ms.")
-    else if (f >= t) problems.push("The custom range must start before it ends.")
-    else {
-      from = f
-      to = t
+    if (t === undefined)
+      problems.push(
+        `The custom range's end "${toText.slice(0, 100)}" is not a time: ISO 8601 with a zone (…Z) or epoch ms, or empty for now.`,
+      )
+    if (f !== undefined && t !== undefined) {
+      if (f >= t) problems.push("The custom range must start before it ends.")
+      else {
+        from = f
+        to = t
+      }
     }
     if (problems.length) window = DEFAULT_WINDOW
   }
