@@ -181,7 +181,8 @@ describe("one error shape", () => {
   test("422 for a body that fails its schema, naming the field", async () => {
     const res = await app.request("/api/v1/sample/notes", { method: "POST", json: { text: 5 } })
     const b = await expectError(res, 422, "validation_failed")
-    expect(b.error.message).toContain("/text")
+    expect(b.error.message).toBe("invalid body: text: must be a string, got 5")
+    expect(b.error.details).toEqual([{ path: "/text", message: "must be a string, got 5" }])
     expect(await app.db.all("SELECT * FROM sample_notes WHERE text = '5'")).toEqual([])
   })
 

@@ -7,6 +7,7 @@
  * and the request event, plain POSTs with the request id, Server-Timing and the request event.
  */
 import { openapi } from "@elysiajs/openapi"
+import type { TSchema } from "@sinclair/typebox"
 import { Elysia } from "elysia"
 import { assetResponse } from "../../views/assets"
 import { type Html, html } from "../../views/html"
@@ -21,6 +22,7 @@ import { corePages } from "./core-pages"
 import { ApiError, errorResponse, STRUCTURED_BODY } from "./errors"
 import { callerRequestId, requestIdOf } from "./request-id"
 import { tokenApi } from "./tokens-api"
+import { describeValidation, type ElysiaValidationError, type RequestPart } from "./validation"
 
 export interface App {
   elysia: Elysia
@@ -205,6 +207,20 @@ export function createApp(host: Host): App {
         m.re.test(path),
     )?.template ?? "_not_found"
 
+  /** The schemas a route declares for one part of the request (its own and its guards'), for a 422's words. */
+  const routeSchemas =
+    (method: string, template: string | undefined) =>
+    (part: RequestPart): TSchema[] => {
+      const m = method === "HEAD" ? "GET" : method
+      const hooks = elysia.routes.find((r) => r.path === template && (r.method === m || r.method === "ALL"))
+        ?.hooks as
+        | (Record<string, unknown> & { standaloneValidator?: Array<Record<string, unknown>> })
+        | undefined
+      if (!hooks) return []
+      const all = [hooks[part], ...(hooks.standaloneValidator ?? []).map((v) => v?.[part])]
+      return all.filter((s): s is TSchema => typeof s === "object" && s !== null)
+    }
+
   const overloaded = (error: WriterFullError) =>
     errorResponse(503, "overloaded", error.message, undefined, {
       "retry-after": String(error.retryAfterSeconds),
@@ -234,7 +250,8 @@ export function createApp(host: Host): App {
     .onBeforeHandle({ as: "global" }, ({ request, route }) => {
       routeOf.set(request, route)
     })
-    .onError({ as: "global" }, async ({ code, error, request, path, set, route }) => {
+    .onError({ as: "global" }, async (context) => {
+      const { code, error, request, path, set, route } = context
       if (route) routeOf.set(request, route)
       if (code === "NOT_FOUND") {
         const allow = allowedMethods(path)
@@ -264,23 +281,24 @@ export function createApp(host: Host): App {
       }
       // a handler whose answer fails its own response schema is a server bug: 500 below, not the caller's 422
       if (code === "VALIDATION" && (error as { type?: string }).type !== "response") {
-        const e = error as { all?: Array<{ path: string; message: string; summary?: string }>; type?: string }
-        const where = e.type ?? "request"
+        const described = describeValidation(
+          error as ElysiaValidationError,
+          routeSchemas(request.method, route),
+          {
+            headers: context.headers,
+            params: context.params,
+            query: context.query,
+            body: context.body,
+          },
+        )
         const contentType = request.headers.get("content-type") ?? ""
-        if (where === "body" && contentType && !STRUCTURED_BODY.test(contentType))
+        if (described.where === "body" && contentType && !STRUCTURED_BODY.test(contentType))
           return errorResponse(
             415,
             "unsupported_media_type",
             `a body of type ${contentType.split(";")[0]} is not accepted here; send application/json`,
           )
-        const details = (e.all ?? []).map((x) => ({ path: x.path, message: x.summary ?? x.message }))
-        const first = details[0]
-        return errorResponse(
-          422,
-          "validation_failed",
-          first ? `invalid ${where}: ${first.path || "(root)"} ${first.message}` : `invalid ${where}`,
-          details,
-        )
+        return errorResponse(422, "validation_failed", described.message, described.problems)
       }
       if (code === "PARSE") return errorResponse(400, "bad_request", "the request body could not be parsed")
       if (error instanceof WriterFullError) return overloaded(error)
