@@ -132,9 +132,9 @@ describe("one request, one run", () => {
 })
 
 describe("a hung check", () => {
-  test("is not called again while its timed-out run is still pending, and recovers when it settles", async () => {
-    let calls = 0
-    let release: () => void = () => {}
+  /** Check `hung` (timeout 50 ms) whose first run hangs until `release()`; later runs pass at once. */
+  async function hungApp() {
+    const ctl = { calls: 0, release: () => {} }
     const hang = definePlugin({
       id: "hang",
       title: "Hang",
@@ -143,10 +143,10 @@ describe("a hung check", () => {
           name: "hung",
           timeoutMs: 50,
           check() {
-            calls++
-            if (calls > 1) return { status: "pass", message: "answered" }
+            ctl.calls++
+            if (ctl.calls > 1) return { status: "pass", message: "answered" }
             return new Promise<{ status: "pass" }>((r) => {
-              release = () => r({ status: "pass" })
+              ctl.release = () => r({ status: "pass" })
             })
           },
         },
@@ -155,19 +155,57 @@ describe("a hung check", () => {
     const app = await createTestApp({ plugins: [healthPlugin, hang], env: { LOGBOOK_ADMIN_TOKEN: "adm" } })
     const run = async () =>
       (await (
-        await app.request("/api/v1/health/checks/hung/run", {
-          method: "POST",
-          headers: { authorization: "Bearer adm" },
-        })
-      ).json()) as { status: string; message: string }
+        await app.request("/api/v1/health/checks/hung/run", { method: "POST", headers: ADMIN })
+      ).json()) as { status: string; message: string; durationMs: number }
+    return { app, ctl, run }
+  }
+  const ADMIN = { authorization: "Bearer adm" }
+
+  test("is not called again while its timed-out run is still pending, and recovers when it settles", async () => {
+    const { app, ctl, run } = await hungApp()
     try {
       expect(await run()).toMatchObject({ status: "fail", message: "timeout after 50 ms" })
-      expect(await run()).toMatchObject({ status: "fail", message: "timeout after 50 ms" })
-      expect(calls).toBe(1)
-      release()
+      expect(await run()).toMatchObject({
+        status: "fail",
+        message: expect.stringMatching(/^timeout after 50 ms, still running for \d+\.\d s$/),
+      })
+      expect(ctl.calls).toBe(1)
+      ctl.release()
       await until(async () => (await run()).status === "pass")
-      expect(calls).toBe(2)
+      expect(ctl.calls).toBe(2)
     } finally {
+      await app.close()
+    }
+  })
+
+  test("reports its timeout as its duration while the timed-out run hangs on; the message says for how long", async () => {
+    const { app, ctl, run } = await hungApp()
+    try {
+      const first = await run()
+      expect(first).toMatchObject({ status: "fail", message: "timeout after 50 ms" })
+      expect(first.durationMs).toBeGreaterThanOrEqual(50)
+      await Bun.sleep(250)
+      // the run is still hanging, 300 ms after it started: the result answers at once and says so,
+      // but its duration (and /health's responseTime) is the bound, not the time spent hanging
+      const later = await run()
+      expect(later.status).toBe("fail")
+      expect(later.durationMs).toBe(50)
+      const pending = Number(/still running for (\d+\.\d) s$/.exec(later.message)?.[1])
+      expect(pending).toBeGreaterThanOrEqual(0.3)
+      expect(pending).toBeLessThan(5)
+      const ietf = (await (await app.request("/health", { headers: ADMIN })).json()) as {
+        checks: Record<string, Array<{ observedValue: unknown; durationMs: number; output: string }>>
+      }
+      expect(ietf.checks["hung:responseTime"]?.[0]).toMatchObject({ observedValue: 50, durationMs: 50 })
+      expect(ietf.checks["hung:responseTime"]?.[0]?.output).toContain("still running for")
+      // the latency sparkline stays at the bound instead of jumping to the time spent hanging
+      const page = await (await app.request("/ui/health", { headers: ADMIN })).text()
+      const hungRow = page.slice(page.indexOf('id="check-hung"'))
+      const max = Number(/aria-label="latency, last \d+ runs, max ([\d.]+) ms/.exec(hungRow)?.[1])
+      expect(max).toBeGreaterThanOrEqual(50)
+      expect(max).toBeLessThan(250)
+    } finally {
+      ctl.release()
       await app.close()
     }
   })

@@ -224,19 +224,21 @@ export function createRunner(opts: {
 
   async function once(spec: CheckSpec, e?: Entry): Promise<Outcome> {
     const t0 = performance.now()
-    const finish = (r: Omit<Outcome, "name" | "durationMs" | "time">, since: number): Outcome => ({
+    const finish = (r: Omit<Outcome, "name" | "durationMs" | "time">, durationMs: number): Outcome => ({
       ...r,
       status: r.status === "fail" && !spec.critical ? "warn" : r.status,
       name: spec.name,
-      durationMs: Math.round((performance.now() - since) * 1000) / 1000,
+      durationMs: Math.round(durationMs * 1000) / 1000,
       time: now(),
     })
     // a run still hanging after its timeout is not joined by another one: a hung dependency would
-    // otherwise collect one stuck call per request; the check stays failed until that run settles
+    // otherwise collect one stuck call per request; the check stays failed until that run settles.
+    // Its duration is the bound it was given, like the run that timed out (the time the run has been
+    // hanging would make the latency series jump between two meanings); the message says how long.
     if (e?.overdueSince !== undefined)
       return finish(
-        { status: "fail", message: `timeout after ${spec.timeoutMs} ms`, extras: {}, error: {} },
-        e.overdueSince,
+        { status: "fail", message: stillRunning(spec.timeoutMs, t0 - e.overdueSince), extras: {}, error: {} },
+        spec.timeoutMs,
       )
     const r = await attempt(spec, (run) => {
       if (!e) return
@@ -246,7 +248,7 @@ export function createRunner(opts: {
       }
       run.then(settled, settled)
     })
-    return finish(r, t0)
+    return finish(r, performance.now() - t0)
   }
 
   function execute(e: Entry): Promise<Outcome> {
@@ -324,6 +326,12 @@ export function createRunner(opts: {
       timers.length = 0
     },
   }
+}
+
+/** The message of a check whose timed-out run has been pending for `pendingMs`. */
+export function stillRunning(timeoutMs: number, pendingMs: number): string {
+  const s = pendingMs / 1000
+  return `timeout after ${timeoutMs} ms, still running for ${s < 10 ? s.toFixed(1) : Math.round(s)} s`
 }
 
 export class TimeoutError extends Error {
