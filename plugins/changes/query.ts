@@ -36,6 +36,38 @@ export interface FilterParams {
   q?: string
 }
 
+/**
+ * One parameter read: its value, or what it must be (the API answers 400 with `…; got "value"`, the page
+ * shows a notice naming the parameter and its value). The API and the page read their parameters here.
+ */
+export type Read<T> = { value: T } | { expected: string }
+
+/** `since`/`until`: absent, empty or `-1` (changelog's "no bound") is no bound. */
+export function readInstant(v: string | undefined): Read<number | undefined> {
+  if (v === undefined || v === "" || v === "-1") return { value: undefined }
+  const t = parseInstant(v)
+  return t === undefined
+    ? { expected: "must be epoch seconds, epoch milliseconds or an ISO 8601 instant" }
+    : { value: t }
+}
+
+/** `window`: absent or empty is none. */
+export function readWindow(v: string | undefined): Read<number | undefined> {
+  if (!v) return { value: undefined }
+  const ms = parseWindow(v)
+  return ms === undefined
+    ? { expected: "must be a number and a unit m, h or d (e.g. 15m, 4h, 7d), at most 400 days" }
+    : { value: ms }
+}
+
+/** `criticality`: a comma list of 1–5 or names; empty is every criticality. */
+export function readCriticalities(v: string | undefined): Read<number[]> {
+  const crits = listOf(v).map(parseCriticality)
+  return crits.some((c) => c === undefined)
+    ? { expected: "must be a comma list of 1–5 or names (info … critical)" }
+    : { value: crits as number[] }
+}
+
 export function filterFromParams(
   p: FilterParams,
   now: number,
@@ -43,29 +75,20 @@ export function filterFromParams(
 ): { filter: ChangeFilter; windowMs?: number } | { errors: Record<string, string> } {
   const errors: Record<string, string> = {}
   const filter: ChangeFilter = {}
-  const instant = (name: "since" | "until") => {
-    const v = p[name]
-    if (v === undefined || v === "" || v === "-1") return undefined
-    const t = parseInstant(v)
-    if (t === undefined)
-      errors[name] = `must be epoch seconds, epoch milliseconds or an ISO 8601 instant; got "${v}"`
-    return t
+  const read = <T>(name: keyof FilterParams, r: Read<T>): T | undefined => {
+    if ("value" in r) return r.value
+    errors[name] = `${r.expected}; got "${p[name]}"`
+    return undefined
   }
-  const until = instant("until")
-  const since = instant("since")
-  let windowMs: number | undefined
-  if (p.window) {
-    windowMs = parseWindow(p.window)
-    if (windowMs === undefined)
-      errors.window = `must be a number and a unit m, h or d (e.g. 15m, 4h, 7d); got "${p.window}"`
-  } else if (since === undefined) windowMs = defaultWindowMs
+  const until = read("until", readInstant(p.until))
+  const since = read("since", readInstant(p.since))
+  let windowMs = read("window", readWindow(p.window))
+  if (!p.window && since === undefined) windowMs = defaultWindowMs
   if (until !== undefined) filter.to = until
   if (since !== undefined) filter.from = since
   else if (windowMs !== undefined) filter.from = (until ?? now) - windowMs
-  const crits = listOf(p.criticality).map((c) => (c === "?" ? Number.NaN : parseCriticality(c)))
-  if (crits.some((c) => c === undefined || Number.isNaN(c)))
-    errors.criticality = `must be a comma list of 1–5 or names (info … critical); got "${p.criticality}"`
-  else if (crits.length) filter.criticalities = crits as number[]
+  const crits = read("criticality", readCriticalities(p.criticality))
+  if (crits?.length) filter.criticalities = crits
   if (p.min_criticality) {
     const c = parseCriticality(p.min_criticality)
     if (c === undefined) errors.min_criticality = `must be 1–5 or a name; got "${p.min_criticality}"`

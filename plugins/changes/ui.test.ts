@@ -51,7 +51,7 @@ describe("server-rendered", () => {
     )
   })
 
-  test("page caps at 50 rows and pages with a cursor; bad view values fall back", async () => {
+  test("page caps at 50 rows and pages with a cursor", async () => {
     const page = await (await app.request("/ui/changes?window=4h&category=cron")).text()
     expect(page.match(/<tr class="change"/g)?.length).toBe(50)
     const more = /hx-get="(\/ui\/changes\/rows\?[^"]+)"/.exec(page)?.[1].replace(/&amp;/g, "&")
@@ -59,9 +59,57 @@ describe("server-rendered", () => {
     const rest = await (await app.request(more as string)).text()
     expect(rest.match(/<tr class="change"/g)?.length).toBe(10)
     expect(rest).not.toContain("changes-more")
-    const odd = await app.request("/ui/changes?window=forever&until=abc&criticality=9")
-    expect(odd.status).toBe(200)
     expect((await app.request("/ui/changes/rows?cursor=zzz")).status).toBe(400)
+  })
+
+  test("until, window and criticality mean on the page what they mean to the API (ISO 8601, ms, names)", async () => {
+    const ids = async (path: string) =>
+      [...(await (await app.request(path)).text()).matchAll(/<tr class="change" data-id="(\d+)"/g)].map((m) =>
+        Number(m[1]),
+      )
+    const apiIds = async (query: string) =>
+      (
+        (await (await app.request(`/api/v1/changes?${query}`)).json()) as { items: { id: number }[] }
+      ).items.map((e) => e.id)
+    for (const query of [
+      `window=1h&until=${new Date(T0 - 90_000).toISOString()}`,
+      `window=1h&until=${T0 - 90_000}`, // epoch milliseconds
+      `window=1h&until=${(T0 - 90_000) / 1000}&criticality=critical,notice,3`,
+    ]) {
+      const api = await apiIds(query)
+      expect(api.length).toBeGreaterThan(0)
+      expect(await ids(`/ui/changes?${query}`)).toEqual(api)
+    }
+    // the window ends at that instant: not the live last hour
+    const page = await (
+      await app.request(`/ui/changes?window=1h&until=${new Date(T0 - 90_000).toISOString()}`)
+    ).text()
+    expect(page).toContain(">3 changes in this window</p>")
+    expect(page).not.toContain("changes-live")
+    expect(page).not.toContain('class="notice')
+  })
+
+  test("a value the page cannot read is named, with its parameter, in a notice above the results", async () => {
+    // the same view without the bad values first: a cached rendering must not hide the notices
+    expect(await (await app.request("/ui/changes?window=1h")).text()).not.toContain('class="notice')
+    const page = await (
+      await app.request("/ui/changes?window=abc&until=garbage&criticality=9&since=1h&paused=yes")
+    ).text()
+    const notices = [...page.matchAll(/<div class="notice error" role="alert">([^<]*)<\/div>/g)].map((m) =>
+      m[1].replace(/&quot;/g, '"').replace(/&#39;/g, "'"),
+    )
+    expect(notices).toEqual([
+      'Ignored window="abc": it must be a number and a unit m, h or d (e.g. 15m, 4h, 7d), at most 400 days. Showing the default window, 1h.',
+      'Ignored until="garbage": it must be epoch seconds, epoch milliseconds or an ISO 8601 instant. Showing the window ending now.',
+      'Ignored criticality="9": it must be a comma list of 1–5 or names (info … critical). Showing every criticality.',
+      'Ignored since="1h": this page has no such filter (it is the API\'s); its filters are window, until, criticality, category, service, environment and q.',
+      'Ignored paused="yes": it must be 1 (or 0).',
+    ])
+    // partial (htmx) answers carry them too
+    const partial = await app.request("/ui/changes?window=abc", {
+      headers: { "hx-request": "true", "hx-request-type": "partial" },
+    })
+    expect(await partial.text()).toContain("Ignored window=&quot;abc&quot;")
   })
 
   test("htmx partial requests get only the results and a canonical URL to push", async () => {
@@ -170,6 +218,33 @@ describe.skipIf(!browserAvailable)("in a browser", () => {
     await page.click('[data-window="4h"]')
     await page.waitForURL(/window=4h/)
     await page.waitForFunction(() => document.querySelectorAll("#changes-rows tr.change").length === 2)
+    await page.close()
+  }, 20_000)
+
+  test("a permalink with an ISO 8601 until shows that window, not the live hour; unreadable values show notices", async () => {
+    const page = await browser.newPage()
+    const until = new Date(T0 - 90_000).toISOString()
+    const api = (await (await app.request(`/api/v1/changes?window=1h&until=${until}`)).json()) as {
+      items: { id: number }[]
+    }
+    await page.goto(`${base}/ui/changes?window=1h&until=${until}`)
+    await page.waitForSelector("#changes-rows tr.change")
+    expect(await rowIds(page)).toEqual(api.items.map((e) => String(e.id)))
+    expect(await page.textContent("#changes-summary")).toBe("3 changes in this window")
+    expect(await page.locator("#changes-live").count()).toBe(0)
+    expect(await page.isVisible("[data-now]")).toBe(true)
+    expect(await page.locator(".notice").count()).toBe(0)
+
+    await page.goto(`${base}/ui/changes?window=abc&criticality=9&until=garbage`)
+    await page.waitForSelector("#changes-rows tr.change")
+    const notices = page.locator("#changes-results .notice.error")
+    expect(await notices.count()).toBe(3)
+    for (const text of ['window="abc"', 'criticality="9"', 'until="garbage"'])
+      expect(await page.locator(".notice.error", { hasText: text }).isVisible()).toBe(true)
+    // the next change of the filters reads the page's own values: the notices go
+    await page.click('[data-window="4h"]')
+    await page.waitForURL(/window=4h/)
+    await page.waitForFunction(() => document.querySelectorAll("#changes-results .notice").length === 0)
     await page.close()
   }, 20_000)
 

@@ -10,7 +10,7 @@ import { gzipFast } from "./gzip"
 import { critBadge, eventRow, timelineSvg } from "./render"
 import { type ChangeStore, criticalityName, decodeCursor, encodeCursor, matches } from "./service"
 import { clientAsset } from "./ui-assets"
-import { filterOfView, PRESETS, queryOf, type ViewState, viewFromQuery } from "./view"
+import { filterOfView, PRESETS, queryOf, untilParam, type ViewState, viewFromQuery } from "./view"
 
 const PAGE_SIZE = 50
 const BUCKETS = 60
@@ -49,6 +49,7 @@ export function uiRoutes(ctx: PluginContext, store: ChangeStore, opts: { readCac
     const live = v.until === undefined && !v.paused
     const q = queryOf(v)
     return html`<div id="changes-results" ${v.dashboard ? html`hx-get="/ui/changes?${q}" hx-trigger="every 10s" hx-target="this" hx-swap="outerHTML"` : ""}>
+${v.problems.map((p) => html`<div class="notice error" role="alert">${p}</div>`)}
 <div class="row chips" id="changes-categories" aria-label="categories (click toggles, shift/alt-click shows only that one)">
 ${chips.map((c) =>
   // events without a category (old clients may send null) can be counted but not selected
@@ -75,14 +76,14 @@ ${total === 0 ? html`<p class="muted" id="changes-empty">No changes match in thi
  hx-get="/ui/changes" hx-target="#changes-results" hx-swap="outerHTML" hx-push-url="true" hx-sync="this:replace"
  hx-trigger="submit, change, input delay:500ms">
 <input type="hidden" name="window" value="${v.window}">
-<input type="hidden" name="until" value="${v.until ?? ""}">
+<input type="hidden" name="until" value="${v.until === undefined ? "" : untilParam(v.until)}">
 <input type="hidden" name="category" value="${v.category.join(",")}">
 ${v.dashboard ? html`<input type="hidden" name="dashboard" value="1">` : ""}
 <div class="row">
   <span class="muted small">Window</span>
   ${PRESETS.map((p) => html`<button type="button" class="chip ${v.window === p ? "on" : ""}" data-window="${p}">${p}</button>`)}
   <label class="small">custom <input id="changes-window-custom" size="5" placeholder="90m" value="${custom ? v.window : ""}" aria-label="custom window, e.g. 90m, 6h, 2d"></label>
-  <label class="small">ending <input type="datetime-local" id="changes-until-local" step="1" data-until="${v.until ?? ""}" aria-label="window end (empty = now)"></label>
+  <label class="small">ending <input type="datetime-local" id="changes-until-local" step="1" aria-label="window end (empty = now)"></label>
   <button type="button" class="chip" data-now ${v.until === undefined ? "hidden" : ""}>now</button>
 </div>
 <div class="row">
@@ -101,9 +102,12 @@ ${v.dashboard ? html`<input type="hidden" name="dashboard" value="1">` : ""}
 </form>`
   }
 
+  /** What the results of a view depend on: its query and the notices about what the URL asked for. */
+  const keyOf = (v: ViewState) => [queryOf(v), ...v.problems].join("\n")
+
   /** The rendered results for a query (shared by concurrent requests, kept within one second). */
   const cachedResults = (v: ViewState): Promise<string> =>
-    cache.get(queryOf(v), store.generation(), ctx.now(), async () => (await results(v)).value)
+    cache.get(keyOf(v), store.generation(), ctx.now(), async () => (await results(v)).value)
 
   // The page is tens of kB (50 rows and the timeline) and browsers accept gzip: a page is compressed once
   // per view, visitor and second (same rules as the results cache), not once per request.
@@ -144,7 +148,7 @@ ${v.dashboard ? html`<input type="hidden" name="dashboard" value="1">` : ""}
         if (!/\bgzip\b/.test(request.headers.get("accept-encoding") ?? "")) return render()
         // the layout depends on who is asking (name, sign-in state, CSRF token): part of the key
         const who = await ctx.auth.principal(request)
-        const key = `${queryOf(v)}|${partial}|${who.via}:${who.name}|${await ctx.ui.csrfToken(request)}`
+        const key = `${keyOf(v)}|${partial}|${who.via}:${who.name}|${await ctx.ui.csrfToken(request)}`
         const gz = await gzCache.get(key, store.generation(), ctx.now(), async () => compress(await render()))
         return new Response(gz.body, { headers: gz.headers })
       },
