@@ -50,8 +50,18 @@ describe("persistence at 1-minute resolution (LOGBOOK_METRICS_PERSIST=1)", () =>
       "INSERT INTO metrics_points (series, t, v, p50, p90, p99) VALUES (?, ?, ?, NULL, NULL, NULL)",
       ["before.restart|g", t, 42],
     )
+    await app.db.run(
+      "INSERT INTO metrics_points (series, t, v, p50, p90, p99) VALUES (?, ?, ?, NULL, NULL, NULL)",
+      ["logbook.before.restart|g", t, 7],
+    )
     const search = await (await app.request("/ui/metrics?q=before.rest")).text()
-    expect(search).toContain("<code>before.restart</code>")
+    // grouped by name when memory no longer knows their origin: the push prefix is Logbook's own
+    expect(search).toMatch(
+      /<ul class="series-group" data-origin="received"><li><a [^>]*><code>before\.restart<\/code>/,
+    )
+    expect(search).toMatch(
+      /<ul class="series-group" data-origin="own"><li><a [^>]*><code>logbook\.before\.restart<\/code>/,
+    )
     const page = await (
       await app.request(`/ui/metrics?w=1h&s=${encodeURIComponent("before.restart|g")}`)
     ).text()

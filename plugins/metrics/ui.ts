@@ -7,14 +7,28 @@ import { Elysia, t } from "elysia"
 import { type Html, html } from "../../views/html"
 import { type ChartSeries, chart, sparkline } from "./chart"
 import { storedPoints, storedSeries } from "./persist"
-import type { Point, Series } from "./series"
+import type { Origin, Point, Series } from "./series"
 import type { MetricsContext, MetricsService } from "./service"
+import { withDot } from "./statsd-format"
 
 export const WINDOWS = { "15m": 15 * 60_000, "1h": 3_600_000, "6h": 6 * 3_600_000, "24h": 24 * 3_600_000 }
 type WindowName = keyof typeof WINDOWS
 const MAX_SELECTED = 8
 const MAX_PINS = 50
 const MAX_KEY_LENGTH = 1000
+/** Series listed per group (received, own) before "showing 50 of N — type to narrow". */
+const LIST_LIMIT = 50
+/** Stored series names read for the list and its counts (past it the count is "N+"). */
+const STORED_SCAN = 10_000
+
+interface SeriesGroup {
+  /** The first `LIST_LIMIT` matching keys, sorted. */
+  keys: string[]
+  /** How many match; `atLeast`: the stored names were cut, there may be more. */
+  total: number
+  atLeast: boolean
+}
+type SeriesList = Record<Origin, SeriesGroup>
 
 /**
  * The selected series keys of a page URL: every `s` parameter, read from the raw query string. Not from
@@ -37,12 +51,30 @@ export function createQueries(ctx: MetricsContext, svc: MetricsService) {
     const older = await storedPoints(ctx.db, key, from, mem.length ? mem[0].t - 1 : to)
     return [...older, ...mem]
   }
-  async function search(q: string, limit = 50): Promise<string[]> {
+  /**
+   * Series whose key contains `q`, in two groups: received (statsd over UDP: the applications') and
+   * Logbook's own, each sorted and cut to `limit` with its full count. Stored series that memory no
+   * longer holds are Logbook's own when their name has the push prefix.
+   */
+  async function search(q: string, limit = LIST_LIMIT): Promise<SeriesList> {
     const needle = q.toLowerCase()
-    const keys = new Set<string>()
-    for (const s of svc.store.all()) if (s.key.toLowerCase().includes(needle)) keys.add(s.key)
-    if (ctx.settings.persist) for (const k of await storedSeries(ctx.db, q, limit)) keys.add(k)
-    return [...keys].sort().slice(0, limit)
+    const groups: Record<Origin, Set<string>> = { received: new Set(), own: new Set() }
+    for (const s of svc.store.all()) if (s.key.toLowerCase().includes(needle)) groups[s.origin].add(s.key)
+    let storedCut = false
+    if (ctx.settings.persist) {
+      const stored = await storedSeries(ctx.db, q, STORED_SCAN)
+      storedCut = stored.length >= STORED_SCAN
+      const ownPrefix = withDot(ctx.settings.statsdPrefix)
+      for (const k of stored)
+        if (!groups.received.has(k) && !groups.own.has(k))
+          groups[ownPrefix !== "" && k.startsWith(ownPrefix) ? "own" : "received"].add(k)
+    }
+    const group = (keys: Set<string>): SeriesGroup => ({
+      keys: [...keys].sort().slice(0, limit),
+      total: keys.size,
+      atLeast: storedCut,
+    })
+    return { received: group(groups.received), own: group(groups.own) }
   }
   async function chartSeries(keys: string[], from: number, to: number): Promise<ChartSeries[]> {
     return Promise.all(
@@ -71,6 +103,9 @@ function urlWith(params: { q: string; w: WindowName; s: string[] }): string {
 export function uiRoutes(ctx: MetricsContext, svc: MetricsService) {
   const qs = createQueries(ctx, svc)
   const read = ctx.auth.need("read")
+  const receiverHint = ctx.settings.listen
+    ? `None yet: send statsd / DogStatsD lines over UDP to ${ctx.settings.listen}.`
+    : "None: the statsd receiver is off (LOGBOOK_STATSD_LISTEN)."
   return new Elysia()
     .get(
       "/ui/metrics",
@@ -95,6 +130,14 @@ export function uiRoutes(ctx: MetricsContext, svc: MetricsService) {
 <input type="hidden" name="pin" value="${on ? "0" : "1"}"><input type="hidden" name="back" value="${here}">
 <button type="submit" class="chip${on ? " on" : ""}">${on ? "Unpin" : "Pin"}</button></form>`
         }
+        const seriesGroup = (g: SeriesGroup, origin: Origin, empty: string) =>
+          g.total === 0
+            ? html`<p class="muted small">${empty}</p>`
+            : html`<ul class="series-group" data-origin="${origin}">${g.keys.map(
+                (m) =>
+                  html`<li><a href="${urlWith({ q, w, s: selected.includes(m) ? selected : [...selected, m] })}"><code>${labelOfKey(m)}</code></a> <span class="badge">${typeName(typeOfKey(m))}</span></li>`,
+              )}</ul>
+${g.total > g.keys.length || g.atLeast ? html`<p class="small muted list-cut" data-origin="${origin}">showing ${g.keys.length} of ${g.total.toLocaleString("en")}${g.atLeast ? "+" : ""} — type to narrow</p>` : ""}`
         // htmx: typing or changing the window swaps the page's content in place and pushes the URL; the
         // plain GET form is the same request without JavaScript
         const body: Html = html`<div id="metrics-page"><h1>Metrics</h1>
@@ -120,14 +163,12 @@ ${
 </section>
 <section class="card">
 <h2>Series${q ? html` matching “${q}”` : ""}</h2>
-${
-  matches.length
-    ? html`<ul id="series-list">${matches.map(
-        (m) =>
-          html`<li><a href="${urlWith({ q, w, s: selected.includes(m) ? selected : [...selected, m] })}"><code>${labelOfKey(m)}</code></a> <span class="badge">${typeName(typeOfKey(m))}</span></li>`,
-      )}</ul>`
-    : html`<p class="muted">No series${q ? " match" : " yet"}.</p>`
-}
+<div id="series-list">
+<h3>Received</h3>
+${seriesGroup(matches.received, "received", q ? "No received series match." : receiverHint)}
+<h3>Logbook's own</h3>
+${seriesGroup(matches.own, "own", q ? "No own series match." : "None yet.")}
+</div>
 </section></div>`
         return ctx.ui.page(request, { title: "Metrics", body, active: "/ui/metrics" })
       },

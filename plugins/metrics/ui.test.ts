@@ -1,0 +1,71 @@
+/**
+ * The metrics page over HTTP: the series list (received series before Logbook's own, a cut list says
+ * so) and the chart's SVG as the server renders it.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test"
+import { createTestApp, type TestApp } from "../../test/support"
+import metrics from "./plugin"
+
+/** The label (key without `|type`) of every listed series of an origin, in page order. */
+const listed = (page: string, origin: "received" | "own"): string[] => {
+  const ul =
+    new RegExp(`<ul class="series-group" data-origin="${origin}">(.*?)</ul>`, "s").exec(page)?.[1] ?? ""
+  return [...ul.matchAll(/<code>([^<]*)<\/code>/g)].map((m) => m[1])
+}
+const cutNote = (page: string, origin: "received" | "own") =>
+  new RegExp(`<p class="small muted list-cut" data-origin="${origin}">([^<]*)</p>`).exec(page)?.[1]
+
+describe("metrics page over HTTP", () => {
+  let app: TestApp
+  beforeAll(async () => {
+    app = await createTestApp({ plugins: [metrics] })
+  }, 30_000)
+  afterAll(() => app.close(), 30_000)
+
+  test("the default list shows received series before Logbook's own, and says when a list is cut", async () => {
+    const svc = app.host.services.get("metrics")
+    if (!svc) throw new Error("no metrics service")
+    // 60 of Logbook's own series sort before the application's `shop.*` (the old list: the first 50 keys)
+    for (let i = 0; i < 60; i++) svc.store.add(svc.store.series("own", `logbook.fake.${i}`, "g", []), i)
+    svc.receiver.ingest("shop.checkout.count:3|c|#env:prod\nshop.checkout.time:120|ms")
+    app.clock.advance(10_000)
+    svc.tick(app.clock.now())
+
+    const page = await (await app.request("/ui/metrics")).text()
+    expect(listed(page, "received")).toEqual(["shop.checkout.count{env:prod}", "shop.checkout.time"])
+    expect(cutNote(page, "received")).toBeUndefined()
+    const own = listed(page, "own")
+    expect(own.length).toBe(50)
+    // 60 plus the series the page's own request and statements add while it renders
+    const shown = /^showing 50 of (\d+) — type to narrow$/.exec(cutNote(page, "own") ?? "")
+    expect(Number(shown?.[1])).toBeGreaterThanOrEqual(60)
+    expect(Number(shown?.[1])).toBeLessThanOrEqual(
+      [...svc.store.all()].filter((s) => s.origin === "own").length,
+    )
+    // received series first on the page
+    expect(page.indexOf("shop.checkout.count")).toBeLessThan(page.indexOf("logbook.fake.0"))
+
+    // many received series: cut too, and typing narrows to a whole list
+    for (let i = 0; i < 120; i++) svc.receiver.ingest(`app.queue.${String(i).padStart(3, "0")}:${i}|g`)
+    app.clock.advance(10_000)
+    svc.tick(app.clock.now())
+    const many = await (await app.request("/ui/metrics")).text()
+    expect(listed(many, "received").length).toBe(50)
+    expect(cutNote(many, "received")).toBe("showing 50 of 122 — type to narrow")
+    const narrowed = await (await app.request("/ui/metrics?q=app.queue.11")).text()
+    expect(listed(narrowed, "received")).toEqual([
+      "app.queue.110",
+      "app.queue.111",
+      "app.queue.112",
+      "app.queue.113",
+      "app.queue.114",
+      "app.queue.115",
+      "app.queue.116",
+      "app.queue.117",
+      "app.queue.118",
+      "app.queue.119",
+    ])
+    expect(cutNote(narrowed, "received")).toBeUndefined()
+    expect(narrowed).toContain("No own series match.")
+  })
+})
