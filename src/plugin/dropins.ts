@@ -6,7 +6,7 @@
  */
 
 import { existsSync, readdirSync } from "node:fs"
-import { dirname, isAbsolute, join, resolve } from "node:path"
+import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path"
 import { plugin as bunPlugin } from "bun"
 import type { HealthCheck, LogbookPlugin } from "./contract"
 import { dropInApi } from "./dropin-api"
@@ -83,8 +83,52 @@ export async function loadDropIns(dir: string): Promise<DropIns> {
           error: "exports no plugin (definePlugin) and no health check (defineHealthCheck)",
         })
     } catch (e) {
-      out.failures.push({ id: f, source, error: (e as Error).stack ?? String(e) })
+      out.failures.push({ id: f, source, error: loadErrorText(e, abs) })
     }
   }
   return out
+}
+
+interface BuildPosition {
+  file?: string
+  line?: number
+  column?: number
+  lineText?: string
+}
+const positionOf = (e: unknown): BuildPosition | undefined =>
+  typeof e === "object" && e !== null
+    ? ((e as { position?: BuildPosition }).position ?? undefined)
+    : undefined
+
+/**
+ * Why a drop-in could not be imported. A file Bun cannot build (a syntax error) throws an AggregateError
+ * of BuildMessages, or one BuildMessage, without a stack: what went wrong, and where, is only in each
+ * message and its `position`. The first line (all that non-admins see) is the first problem, with the
+ * file relative to the drop-in directory; then every problem with its full path and the source line.
+ */
+export function loadErrorText(e: unknown, dir: string): string {
+  const problems = (e instanceof AggregateError ? e.errors : [e]).filter((x) => positionOf(x))
+  const messageOf = (x: unknown) => (x as Error)?.message ?? String(x)
+  if (!problems.length)
+    return e instanceof AggregateError
+      ? [String(e), ...e.errors.map((x) => `  ${(x as Error)?.stack ?? String(x)}`)].join("\n")
+      : ((e as Error)?.stack ?? String(e))
+  const at = (p: BuildPosition, file = p.file ?? "?") => `${file}:${p.line ?? 0}:${p.column ?? 0}`
+  const short = (file = "?") => {
+    const rel = relative(dir, file)
+    return rel.startsWith(`..${sep}`) || isAbsolute(rel) ? file.split(sep).at(-1) : rel
+  }
+  const first = problems[0]
+  const p = positionOf(first) as BuildPosition
+  const more = problems.length > 1 ? ` (and ${problems.length - 1} more)` : ""
+  const lines = [`${at(p, short(p.file))}: ${messageOf(first)}${more}`]
+  let shown = ""
+  for (const x of problems) {
+    const q = positionOf(x) as BuildPosition
+    lines.push(`  at ${at(q)}: ${messageOf(x)}`)
+    const source = `${q.file}:${q.line}`
+    if (q.lineText !== undefined && source !== shown) lines.push(`    | ${q.lineText.slice(0, 200)}`)
+    shown = source
+  }
+  return lines.join("\n")
 }
