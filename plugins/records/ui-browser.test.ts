@@ -132,6 +132,17 @@ describe.skipIf(!browserAvailable)("records UI in a browser", () => {
       // November: Zurich is UTC+1
       await eventually(() => p.inputValue("#records-from"), "2026-11-22 10:00:00")
       expect(await p.inputValue("#records-to")).toBe("2026-11-22 10:30:00")
+      // the histogram's time axis and its tooltips are in local time too (5-minute ticks in 30 minutes)
+      expect(await p.locator("#records-results .records-axis time").allTextContents()).toEqual([
+        "10:05",
+        "10:10",
+        "10:15",
+        "10:20",
+        "10:25",
+      ])
+      expect(
+        await p.textContent(`svg.records-histogram a.bar[data-from="${NOW - 50 * MIN}"] title`),
+      ).toStartWith("2026-11-22 10:10:00 – 2026-11-22 10:10:30: 3 (ERROR 1, WARNING 1, INFO 1)")
       await p.fill("#records-from", "2026-11-22 10:10:01")
       await p.press("#records-from", "Enter")
       await p.waitForURL((u) => u.searchParams.get("from") === "2026-11-22T09:10:01.000Z", { timeout: 5000 })

@@ -180,6 +180,32 @@
       showQueued(panel)
     }
   })
+  // ---- histogram tooltips in the viewer's local time (the server writes them in UTC) ---------------
+  const localTitles = () => {
+    const local = window.logbook?.local
+    if (!local) return
+    const at = (ms) => local(new Date(Number(ms)))
+    for (const a of document.querySelectorAll("svg.records-histogram a.bar:not([data-local-title])")) {
+      const title = a.querySelector("title")
+      if (title)
+        title.textContent = title.textContent.replace(
+          /^\S+ – \S+?(?=: )/,
+          `${at(a.dataset.from)} – ${at(a.dataset.to)}`,
+        )
+      a.dataset.localTitle = ""
+    }
+    for (const g of document.querySelectorAll(
+      "svg.records-histogram g.change-marker:not([data-local-title])",
+    )) {
+      const title = g.querySelector("title")
+      if (title) title.textContent = title.textContent.replace(/^\S+/, at(g.dataset.timestamp))
+      g.dataset.localTitle = ""
+    }
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", localTitles)
+  else localTitles()
+  document.addEventListener("htmx:after:swap", localTitles)
+
   document.addEventListener("htmx:sse:after:message", () => {
     const body = tailBody()
     if (body) window.logbook?.localise(body)

@@ -1,5 +1,14 @@
 import { describe, expect, test } from "bun:test"
-import { bandCounts, chooseBucketSeconds, histogramSvg, MAX_BARS, sparklineSvg } from "./ui-histogram"
+import {
+  bandCounts,
+  chooseBucketSeconds,
+  durationLabel,
+  histogramAxis,
+  histogramSvg,
+  MAX_BARS,
+  sparklineSvg,
+  tallestBar,
+} from "./ui-histogram"
 import { parseBars } from "./ui-test-support"
 
 const T0 = Date.UTC(2026, 10, 22, 9, 0, 0)
@@ -114,5 +123,38 @@ describe("bandCounts and sparkline", () => {
     const points = svg.match(/points="([^"]*)"/)?.[1].split(" ") ?? []
     expect(points).toEqual(["0.0,22.0", "10.0,12.0", "20.0,2.0", "30.0,22.0"])
     expect(svg).toContain('aria-label="15 records"')
+  })
+})
+
+describe("histogram axes", () => {
+  const ticks = (from: number, to: number) =>
+    [
+      ...histogramAxis({ from, to }).value.matchAll(
+        /<time datetime="([^"]+)" data-local="(\w+)" style="left:([\d.]+)%">/g,
+      ),
+    ].map((m) => [m[1], m[2], Number(m[3])])
+  test("time ticks on whole steps, at most six, none on the edges; the date for windows over a day", () => {
+    const t0 = Date.UTC(2026, 10, 22, 9, 0, 0)
+    expect(ticks(t0, t0 + 3_600_000)).toEqual([
+      ["2026-11-22T09:10:00.000Z", "time", 16.67],
+      ["2026-11-22T09:20:00.000Z", "time", 33.33],
+      ["2026-11-22T09:30:00.000Z", "time", 50],
+      ["2026-11-22T09:40:00.000Z", "time", 66.67],
+      ["2026-11-22T09:50:00.000Z", "time", 83.33],
+    ])
+    const week = ticks(t0 + 7 * 60_000, t0 + 7 * 86_400_000 + 7 * 60_000)
+    expect(week.length).toBeLessThanOrEqual(6)
+    expect(week.every(([iso, format]) => String(iso).endsWith("T00:00:00.000Z") && format === "day")).toBe(
+      true,
+    )
+  })
+  test("bucket sizes read as people say them; the tallest bar counts every level", () => {
+    expect([30, 60, 300, 3600, 86400].map(durationLabel)).toEqual(["30 s", "1 min", "5 min", "1 h", "1 d"])
+    expect(
+      tallestBar([
+        { start: 0, counts: { 20: 3, 40: 2 } },
+        { start: 1, counts: { 10: 4 } },
+      ]),
+    ).toBe(5)
   })
 })

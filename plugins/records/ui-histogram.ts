@@ -81,7 +81,7 @@ export function histogramSvg(input: HistogramInput): Html {
   const bucketMs = input.bucketSeconds * 1000
   const x = (t: number) => ((Math.min(Math.max(t, from), to) - from) / span) * W
   const totals = input.bars.map((b) => bandCounts(b.counts))
-  const max = Math.max(1, ...totals.map((bands) => bands.reduce((s, b) => s + b.count, 0)))
+  const max = Math.max(1, tallestBar(input.bars))
   const scale = (H - TOP) / max
   const bars = input.bars.map((bar, i) => {
     const bands = totals[i]
@@ -113,6 +113,46 @@ ${bars}
 ${markers}
 <rect class="brush" x="0" y="0" width="0" height="${H}"/>
 </svg>`
+}
+
+/** A bucket size as people say it: 45 s, 5 min, 2 h, 1 d. */
+export function durationLabel(seconds: number): string {
+  if (seconds < 60) return `${seconds} s`
+  if (seconds < 3600) return `${seconds / 60} min`
+  if (seconds < 86400) return `${seconds / 3600} h`
+  return `${seconds / 86400} d`
+}
+
+/** Axis steps, ms: ticks fall on multiples of one (UTC), at most AXIS_TICKS of them in a window. */
+const AXIS_STEPS = [1, 2, 5, 10, 15, 30, 60, 120, 180, 360, 720, 1440, 2880, 10080].map((m) => m * 60_000)
+const AXIS_TICKS = 6
+
+/**
+ * The histogram's axes, in HTML under the (stretched) SVG: time ticks as <time data-local> (the page's
+ * script shows them in the viewer's zone — hours and minutes, with the date for windows over a day)
+ * placed by their share of the window, and the count the full bar height stands for.
+ */
+export function histogramAxis(input: Pick<HistogramInput, "from" | "to">): Html {
+  const { from, to } = input
+  const span = Math.max(1, to - from)
+  const step =
+    AXIS_STEPS.find((s) => span / s <= AXIS_TICKS) ?? Math.ceil(span / AXIS_TICKS / 86_400_000) * 86_400_000
+  const format = span > 86_400_000 ? "day" : "time"
+  const ticks: Html[] = []
+  for (let t = Math.ceil(from / step) * step; t <= to; t += step) {
+    const share = ((t - from) / span) * 100
+    // a label centred on the very edge would stick out of the chart
+    if (share < 3 || share > 97) continue
+    ticks.push(
+      html`<time datetime="${iso(t)}" data-local="${format}" style="left:${share.toFixed(2)}%">${iso(t)}</time>`,
+    )
+  }
+  return html`<div class="records-axis small muted" aria-hidden="true">${ticks}</div>`
+}
+
+/** Records in the tallest bar: what the full height of the histogram stands for. */
+export function tallestBar(bars: readonly HistogramBar[]): number {
+  return Math.max(0, ...bars.map((b) => bandCounts(b.counts).reduce((n, c) => n + c.count, 0)))
 }
 
 /** A sparkline of counts (one point per bucket) with the last value marked; styled inline because the

@@ -24,9 +24,12 @@ import { clientAsset } from "./ui-assets"
 import {
   type ChangeMarker,
   chooseBucketSeconds,
+  durationLabel,
+  histogramAxis,
   histogramSvg,
   levelLegend,
   sparklineSvg,
+  tallestBar,
 } from "./ui-histogram"
 import {
   fieldTable,
@@ -120,14 +123,16 @@ async function results(ctx: PluginContext, s: SearchState): Promise<Html> {
     changes: await changeMarkers(ctx, s),
     zoomHref: (f, t) => zoomHref(s, f, t),
   })
+  const axis = histogramAxis({ from: s.from, to: s.to })
   return html`${problems}
 <section class="card records-chart" aria-label="Histogram">
   <div class="row small muted"><span id="records-total" data-total="${total}">${total} record${total === 1 ? "" : "s"}</span>
   <span>from <time datetime="${new Date(s.from).toISOString()}" data-local>${new Date(s.from).toISOString()}</time>
   to <time datetime="${new Date(s.to).toISOString()}" data-local>${new Date(s.to).toISOString()}</time></span>
-  <span>· ${bucketSeconds}s per bar · click a bar or drag across bars to zoom</span> ${levelLegend()}
+  <span>· ${durationLabel(bucketSeconds)} per bar · click a bar or drag across bars to zoom</span> ${levelLegend()}
   <a href="/ui/records?${stateQuery(s, { window: "custom" })}" class="permalink" rel="bookmark" title="this search over this exact time range">permalink</a></div>
-  ${svg}
+  <div class="records-plot">${svg}${total ? html`<span class="records-ymax small muted" title="records in the tallest bar">${tallestBar(bars)}</span>` : ""}</div>
+  ${axis}
 </section>
 <section class="records-live" id="records-live"><button type="button" hx-get="/ui/records/live?${stateQuery(s)}" hx-target="#records-live" hx-swap="innerHTML">▶ Live tail of this search</button></section>
 <table class="responsive records-list" id="records-list">${TABLE_HEAD}

@@ -12,7 +12,7 @@
     root.dataset.theme = dark ? "light" : "dark"
     localStorage.setItem("logbook-theme", root.dataset.theme)
   })
-  // <time datetime="ISO" data-local> shows the viewer's local time; data-relative adds "5 min ago".
+  // <time datetime="ISO" data-local> shows the viewer's local time; data-relative shows "5 min ago".
   const rel = (ms) => {
     const s = Math.round((Date.now() - ms) / 1000)
     const a = Math.abs(s)
@@ -33,12 +33,20 @@
     for (const el of scope.querySelectorAll("time[data-local]")) {
       const d = new Date(el.getAttribute("datetime"))
       if (Number.isNaN(d.getTime())) continue
-      el.textContent = el.hasAttribute("data-relative") ? rel(d.getTime()) : local(d)
+      // data-local="time": hours and minutes (axis ticks); "day": with the month and day; else in full
+      const format = el.dataset.local
+      el.textContent = el.hasAttribute("data-relative")
+        ? rel(d.getTime())
+        : format === "time"
+          ? local(d).slice(11, 16)
+          : format === "day"
+            ? local(d).slice(5, 16)
+            : local(d)
       el.title = `${local(d)} (${Intl.DateTimeFormat().resolvedOptions().timeZone}) · ${d.toISOString()}`
     }
   }
   document.addEventListener("DOMContentLoaded", () => localise(document))
   document.addEventListener("htmx:after:swap", () => localise(document))
   setInterval(() => localise(document), 30000)
-  window.logbook = { localise }
+  window.logbook = { localise, local }
 })()
