@@ -161,6 +161,25 @@ describe("core settings", () => {
     expect(secrets).toEqual(["LOGBOOK_ADMIN_TOKEN", "LOGBOOK_DATABASE_URL", "LOGBOOK_SECRET", "SENTRY_DSN"])
   })
 
+  test("describeSettings shows an unset list secret as unset, a set one redacted", () => {
+    const spec = {
+      users: setting(Type.Array(Type.String(), { default: [] }), {
+        env: "LOGBOOK_X_USERS",
+        description: "user:password pairs",
+        list: true,
+        secret: true,
+      }),
+      key: setting(Type.String({ default: "" }), { env: "LOGBOOK_X_KEY", description: "key", secret: true }),
+    }
+    const unset = describeSettings(spec, readSettings(spec, {}))
+    expect(unset).toEqual({ LOGBOOK_X_USERS: "", LOGBOOK_X_KEY: "" })
+    expect(describeSettings(spec, readSettings(spec, { LOGBOOK_X_USERS: "" })).LOGBOOK_X_USERS).toBe("")
+    const set = describeSettings(spec, readSettings(spec, { LOGBOOK_X_USERS: "logger:,ops:pw-never-shown" }))
+    expect(set).toEqual({ LOGBOOK_X_USERS: "(set, redacted)", LOGBOOK_X_KEY: "" })
+    expect(JSON.stringify(set)).not.toContain("pw-never-shown")
+    expect(JSON.stringify(set)).not.toContain("logger")
+  })
+
   test("plugins declare settings the same way", () => {
     const spec = {
       retentionDays: setting(Type.Number({ default: 30, minimum: 0 }), {

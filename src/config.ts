@@ -194,7 +194,11 @@ export function readSettings<T extends SettingsSpec>(
   return Object.freeze(out) as SettingsOf<T>
 }
 
-/** The settings as they may be printed: secrets redacted, the rest as read. */
+/** A secret with nothing in it: not given, or given empty (a list secret's default is an empty list). */
+const unsetSecret = (v: unknown) =>
+  v === undefined || v === null || v === "" || (Array.isArray(v) && v.length === 0)
+
+/** The settings as they may be printed: secrets redacted (unset ones as ""), the rest as read. */
 export function describeSettings(
   spec: SettingsSpec,
   values: Record<string, unknown>,
@@ -202,7 +206,7 @@ export function describeSettings(
   const out: Record<string, unknown> = {}
   for (const [key, s] of Object.entries(spec)) {
     const v = values[key]
-    out[s.env] = s.secret ? (v === "" || v === undefined ? "" : "(set, redacted)") : v
+    out[s.env] = s.secret ? (unsetSecret(v) ? "" : "(set, redacted)") : v
   }
   return out
 }
