@@ -20,7 +20,7 @@ interface Line {
 
 const W = 800
 const H = 260
-const PAD = { l: 56, r: 12, t: 12, b: 28 }
+const PAD = { l: 56, r: 12, t: 12, b: 40 }
 
 export function linesOf(s: ChartSeries): Line[] {
   if (s.type !== "ms")
@@ -34,7 +34,17 @@ export function linesOf(s: ChartSeries): Line[] {
 const colour = (i: number) => `hsl(${(i * 67 + 210) % 360} 70% 45%)`
 const fmt = (v: number) =>
   Math.abs(v) >= 1000 ? v.toExponential(2) : Math.abs(v) >= 10 ? v.toFixed(0) : v.toFixed(2)
-const clock = (t: number) => new Date(t).toISOString().slice(11, 16)
+/**
+ * The x-axis tick labels in UTC (the page's script rewrites them in the viewer's zone from `data-t`):
+ * HH:MM, with MM-DD when a tick is on another day than the one before it.
+ */
+export function utcTicks(times: number[]): string[] {
+  const day = (t: number) => new Date(t).toISOString().slice(5, 10)
+  return times.map((t, i) => {
+    const hm = new Date(t).toISOString().slice(11, 16)
+    return i > 0 && day(times[i - 1]) !== day(t) ? `${day(t)} ${hm}` : hm
+  })
+}
 
 export function chart(series: ChartSeries[], from: number, to: number, changes: ChangeEvent[]): Html {
   const lines = series.flatMap(linesOf)
@@ -44,6 +54,8 @@ export function chart(series: ChartSeries[], from: number, to: number, changes: 
   const x = (t: number) => PAD.l + ((t - from) / (to - from)) * (W - PAD.l - PAD.r)
   const y = (v: number) => H - PAD.b - (v / max) * (H - PAD.t - PAD.b)
   const ticks = [0, 0.25, 0.5, 0.75, 1]
+  const times = ticks.map((f) => from + (to - from) * f)
+  const timeLabels = utcTicks(times)
   return html`<svg class="metrics-chart" viewBox="0 0 ${W} ${H}" width="100%" role="img" aria-label="metrics chart" xmlns="http://www.w3.org/2000/svg">
 <rect x="${PAD.l}" y="${PAD.t}" width="${W - PAD.l - PAD.r}" height="${H - PAD.t - PAD.b}" fill="none" stroke="currentColor" stroke-opacity="0.2"/>
 ${ticks.map(
@@ -51,15 +63,16 @@ ${ticks.map(
     html`<text x="${PAD.l - 4}" y="${y(max * f) + 4}" text-anchor="end" font-size="10" fill="currentColor">${fmt(max * f)}</text>`,
 )}
 ${ticks.map(
-  (f) =>
-    html`<text x="${x(from + (to - from) * f)}" y="${H - 8}" text-anchor="${f === 0 ? "start" : f === 1 ? "end" : "middle"}" font-size="10" fill="currentColor">${clock(from + (to - from) * f)}</text>`,
+  (f, i) =>
+    html`<text class="x-tick" data-t="${times[i]}" x="${x(times[i])}" y="${H - PAD.b + 14}" text-anchor="${f === 0 ? "start" : f === 1 ? "end" : "middle"}" font-size="10" fill="currentColor">${timeLabels[i]}</text>`,
 )}
+<text class="x-zone" x="${(PAD.l + W - PAD.r) / 2}" y="${H - 4}" text-anchor="middle" font-size="10" fill="currentColor" fill-opacity="0.7">time (UTC)</text>
 ${changes
   .filter((c) => c.timestamp >= from && c.timestamp <= to)
   .map(
     (
       c,
-    ) => html`<g class="change-marker" data-change-id="${c.id}"><title>${new Date(c.timestamp).toISOString()} ${c.category ?? ""}: ${c.description ?? ""}${c.service ? ` (${c.service})` : ""}</title>
+    ) => html`<g class="change-marker" data-change-id="${c.id}" data-t="${c.timestamp}"><title>${new Date(c.timestamp).toISOString()} ${c.category ?? ""}: ${c.description ?? ""}${c.service ? ` (${c.service})` : ""}</title>
 <line x1="${x(c.timestamp)}" x2="${x(c.timestamp)}" y1="${PAD.t}" y2="${H - PAD.b}" stroke="#d97706" stroke-dasharray="4 3"/>
 <rect class="hit" x="${x(c.timestamp) - 5}" y="${PAD.t}" width="10" height="${H - PAD.t - PAD.b}" fill="transparent"/>
 </g>`,

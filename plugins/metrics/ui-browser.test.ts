@@ -168,4 +168,34 @@ describe.skipIf(!browserAvailable)("metrics page in a browser", () => {
     expect(await selected()).toEqual([time])
     expect((await legend()).filter((l) => l.includes("no data"))).toEqual([])
   }, 30_000)
+
+  test("the time axis and the change markers are in the viewer's local time, named, also after a swap", async () => {
+    // New York is UTC−5 in November: the window 09:00–10:00 UTC reads 04:00–05:00
+    const context = await browser.newContext({ timezoneId: "America/New_York" })
+    const page = await context.newPage()
+    // the x-axis labels: every text of the chart that ends in a time of day
+    const ticks = async () =>
+      (await page.locator("svg.metrics-chart text").allTextContents()).filter((t) => /\d\d:\d\d$/.test(t))
+    await page.goto(`${base}/ui/metrics?w=1h&s=${encodeURIComponent("shop.orders{env:prod}|c")}`)
+    await page.waitForSelector("svg.metrics-chart path.series-line")
+    await page.waitForFunction(
+      () => document.querySelector("svg.metrics-chart text.x-zone")?.textContent !== "time (UTC)",
+    )
+    expect(await ticks()).toEqual(["04:00", "04:15", "04:30", "04:45", "05:00"])
+    expect(await page.locator("svg.metrics-chart text.x-zone").textContent()).toBe("time (America/New_York)")
+    // the deploy 15 minutes before NOW (09:45 UTC), as the change pages show it
+    expect(await page.locator("svg.metrics-chart g.change-marker title").textContent()).toStartWith(
+      "2026-11-22 04:45:00 deploy: Deploy shop v2",
+    )
+
+    // changing the window swaps the page in with htmx: the new axis is local too, the day change dated
+    await page.selectOption('select[name="w"]', "6h")
+    await page.waitForURL(/w=6h/)
+    await page.waitForFunction(
+      () => document.querySelector("svg.metrics-chart text.x-tick")?.textContent === "23:00",
+    )
+    expect(await ticks()).toEqual(["23:00", "11-22 00:30", "02:00", "03:30", "05:00"])
+    expect(await page.locator("svg.metrics-chart text.x-zone").textContent()).toBe("time (America/New_York)")
+    await context.close()
+  }, 30_000)
 })

@@ -68,4 +68,26 @@ describe("metrics page over HTTP", () => {
     expect(cutNote(narrowed, "received")).toBeUndefined()
     expect(narrowed).toContain("No own series match.")
   })
+
+  test("without the page's script the time axis is UTC and says so; its script is served", async () => {
+    const page = await (
+      await app.request(`/ui/metrics?w=24h&s=${encodeURIComponent("shop.checkout.time|ms")}`)
+    ).text()
+    // the test clock stands at 2026-11-22 10:00:20 UTC: 24 hours in ticks of 6, the day change dated
+    const ticks = [...page.matchAll(/<text class="x-tick" data-t="(\d+)"[^>]*>([^<]*)<\/text>/g)]
+    expect(ticks.map((m) => m[2])).toEqual(["10:00", "16:00", "22:00", "11-22 04:00", "10:00"])
+    expect(Number(ticks[4][1])).toBe(app.clock.now())
+    expect(page).toContain(">time (UTC)</text>")
+    expect(page).toContain('<script src="/ui/metrics/assets/metrics.js" defer></script>')
+    const js = await app.request("/ui/metrics/assets/metrics.js")
+    expect(js.headers.get("content-type")).toBe("text/javascript; charset=utf-8")
+    expect(await js.text()).toContain("x-tick")
+    // an htmx swap of the page does not carry the script again
+    const partial = await (
+      await app.request("/ui/metrics?w=24h", {
+        headers: { "hx-request": "true", "hx-request-type": "partial" },
+      })
+    ).text()
+    expect(partial.startsWith('<div id="metrics-page">')).toBe(true)
+  })
 })

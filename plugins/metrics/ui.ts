@@ -10,6 +10,7 @@ import { storedPoints, storedSeries } from "./persist"
 import type { Origin, Point, Series } from "./series"
 import type { MetricsContext, MetricsService } from "./service"
 import { withDot } from "./statsd-format"
+import { clientAsset } from "./ui-assets"
 
 export const WINDOWS = { "15m": 15 * 60_000, "1h": 3_600_000, "6h": 6 * 3_600_000, "24h": 24 * 3_600_000 }
 type WindowName = keyof typeof WINDOWS
@@ -92,6 +93,10 @@ export function createQueries(ctx: MetricsContext, svc: MetricsService) {
   return { points, search, chartSeries, pins }
 }
 
+const pageHead = html`<script src="/ui/metrics/assets/metrics.js" defer></script>`
+const isPartial = (request: Request) =>
+  request.headers.get("hx-request") === "true" && request.headers.get("hx-request-type") === "partial"
+
 function urlWith(params: { q: string; w: WindowName; s: string[] }): string {
   const u = new URLSearchParams()
   if (params.q) u.set("q", params.q)
@@ -107,6 +112,9 @@ export function uiRoutes(ctx: MetricsContext, svc: MetricsService) {
     ? `None yet: send statsd / DogStatsD lines over UDP to ${ctx.settings.listen}.`
     : "None: the statsd receiver is off (LOGBOOK_STATSD_LISTEN)."
   return new Elysia()
+    .get("/ui/metrics/assets/:file", ({ params, request }) => clientAsset(params.file, request), {
+      detail: { hide: true },
+    })
     .get(
       "/ui/metrics",
       async ({ request, query }) => {
@@ -170,7 +178,12 @@ ${seriesGroup(matches.received, "received", q ? "No received series match." : re
 ${seriesGroup(matches.own, "own", q ? "No own series match." : "None yet.")}
 </div>
 </section></div>`
-        return ctx.ui.page(request, { title: "Metrics", body, active: "/ui/metrics" })
+        // the page's script (local times) once, outside what htmx swaps
+        return ctx.ui.page(request, {
+          title: "Metrics",
+          body: isPartial(request) ? body : html`${pageHead}${body}`,
+          active: "/ui/metrics",
+        })
       },
       {
         beforeHandle: read,

@@ -1,0 +1,17 @@
+/**
+ * The metrics page's own script, embedded like views/assets.ts (the `type: "file"` import travels
+ * inside the compiled binary) and served under /ui/metrics/assets/.
+ */
+import { type AssetFile, assetServer } from "../../views/assets"
+// @ts-expect-error a plain browser script imported as a file path, not as a module
+import js from "./ui-client.js" with { type: "file" }
+
+const FILES: Record<string, AssetFile> = {
+  "metrics.js": { path: js, type: "text/javascript; charset=utf-8" },
+}
+
+const serve = assetServer(FILES, "no-cache")
+
+export async function clientAsset(name: string, request: Request): Promise<Response> {
+  return (await serve(name, request)) ?? new Response("no such asset", { status: 404 })
+}
