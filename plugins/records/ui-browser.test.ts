@@ -209,6 +209,10 @@ describe.skipIf(!browserAvailable)("records UI in a browser", () => {
     await page.goto(`${base}/ui/records?q=tailme`)
     await page.click("#records-live button")
     await page.waitForSelector("#records-tail-rows", { state: "attached", timeout: 5000 })
+    // the URL says the tail is open, so a bookmark or a reload reopens it (next test)
+    await page.waitForURL((u) => u.searchParams.get("live") === "1" && u.searchParams.get("q") === "tailme", {
+      timeout: 5000,
+    })
     // connected once the server holds a listener for new records
     await eventually(() => tailWake(ctx).size(), 1)
     const first = await postRecord("tail.app", 40, "tailme first <b>bold</b>")
@@ -272,5 +276,18 @@ describe.skipIf(!browserAvailable)("records UI in a browser", () => {
     await page.goto(`${base}/ui/records`)
     await eventually(() => tailWake(ctx).size(), 0)
     expect(externalRequests(requests)).toEqual([])
+  }, 20_000)
+
+  test("a bookmarked live tail (live=1) opens with the page; Stop closes it and drops live from the URL", async () => {
+    await page.goto(`${base}/ui/records?q=bookmarked&live=1`)
+    await eventually(() => tailWake(ctx).size(), 1)
+    const id = await postRecord("tail.app", 40, "bookmarked tail")
+    await eventually(() => rowIds(page, "#records-tail-rows"), [id])
+    await page.click("#records-tail button:has-text('Stop')")
+    await page.waitForURL((u) => u.searchParams.get("q") === "bookmarked" && !u.searchParams.has("live"), {
+      timeout: 5000,
+    })
+    await eventually(() => tailWake(ctx).size(), 0)
+    expect(await page.locator("#records-live button").textContent()).toContain("Live tail of this search")
   }, 20_000)
 })

@@ -1,7 +1,8 @@
 /**
  * The records page keeps all its state in the query string (every view is a permalink, the back button
  * works): q (query language), level (minimum level name), logger (prefix), window (a preset or
- * "custom") and from/to (ISO 8601 or epoch ms, only for "custom"). This file turns a URL into that state
+ * "custom"), from/to (ISO 8601 or epoch ms, only for "custom") and live=1 (the live tail is open; not part
+ * of `stateQuery`, which links searches and time ranges). This file turns a URL into that state
  * and back, without touching the database.
  */
 
@@ -37,6 +38,8 @@ export interface SearchState {
   to: number
   /** Problems with the time parameters (shown next to the form; the query itself is checked by query.ts). */
   problems: string[]
+  /** The live tail of this search is open (live=1): a bookmark reopens it. */
+  live: boolean
 }
 
 /** ISO 8601 with an explicit zone, or epoch milliseconds. */
@@ -82,7 +85,8 @@ export function parseState(params: URLSearchParams, now: number): SearchState {
     }
     if (problems.length) window = DEFAULT_WINDOW
   }
-  return { q, level: level?.value ?? "", levelMin: level?.levelno, logger, window, from, to, problems }
+  const live = params.get("live") === "1"
+  return { q, level: level?.value ?? "", levelMin: level?.levelno, logger, window, from, to, problems, live }
 }
 
 /** The query string of a state, with overrides (a zoom sets window=custom and from/to). */

@@ -134,10 +134,27 @@ async function results(ctx: PluginContext, s: SearchState): Promise<Html> {
   <div class="records-plot">${svg}${total ? html`<span class="records-ymax small muted" title="records in the tallest bar">${tallestBar(bars)}</span>` : ""}</div>
   ${axis}
 </section>
-<section class="records-live" id="records-live"><button type="button" hx-get="/ui/records/live?${stateQuery(s)}" hx-target="#records-live" hx-swap="innerHTML">▶ Live tail of this search</button></section>
+<section class="records-live" id="records-live">${s.live ? livePanel(s) : liveButton(s)}</section>
 <table class="responsive records-list" id="records-list">${TABLE_HEAD}
 <tbody id="records-rows">${rowsOf(page.items)}${moreRow(s, page.nextCursor)}</tbody></table>
 ${page.items.length === 0 ? html`<p class="muted" id="records-empty">No records match in this window.</p>` : ""}`
+}
+
+/** Opens the live tail in place; the URL gets live=1, so a bookmark or a reload reopens it. */
+const liveButton = (s: SearchState) =>
+  html`<button type="button" hx-get="/ui/records/live?${stateQuery(s)}" hx-target="#records-live" hx-swap="innerHTML" hx-push-url="/ui/records?${stateQuery(s)}&amp;live=1">▶ Live tail of this search</button>`
+
+/** The live tail of a search: pause/resume, a bounded list, Stop (back to the search without live=1). */
+function livePanel(s: SearchState): Html {
+  const query = stateQuery(s)
+  return html`<div class="card records-tail" id="records-tail" data-paused="false">
+<div class="row"><strong>Live tail</strong> <span class="muted small">newest first · keeps the newest 500 rows · matches the search, ignores the time window</span>
+<button type="button" class="tail-pause" data-action="pause">Pause</button>
+<span class="tail-queued muted small" hidden></span>
+<button type="button" hx-get="/ui/records?${query}" hx-target="#records-results" hx-swap="innerHTML" hx-push-url="true">Stop</button></div>
+<table class="responsive records-list">${TABLE_HEAD}
+<tbody id="records-tail-rows" hx-sse:connect="/ui/records/tail?${query}" hx-swap="afterbegin"></tbody></table>
+</div>`
 }
 
 /** Service buckets count per level name; the SVG stacks by level number. */
@@ -316,16 +333,7 @@ export function recordsUi(ctx: PluginContext) {
     .get(
       "/ui/records/live",
       ({ request }) => {
-        const s = parseState(new URL(request.url).searchParams, ctx.now())
-        const query = stateQuery(s)
-        return ctx.ui.fragment(html`<div class="card records-tail" id="records-tail" data-paused="false">
-<div class="row"><strong>Live tail</strong> <span class="muted small">newest first · keeps the newest 500 rows · matches the search, ignores the time window</span>
-<button type="button" class="tail-pause" data-action="pause">Pause</button>
-<span class="tail-queued muted small" hidden></span>
-<button type="button" hx-get="/ui/records?${query}" hx-target="#records-results" hx-swap="innerHTML">Stop</button></div>
-<table class="responsive records-list">${TABLE_HEAD}
-<tbody id="records-tail-rows" hx-sse:connect="/ui/records/tail?${query}" hx-swap="afterbegin"></tbody></table>
-</div>`)
+        return ctx.ui.fragment(livePanel(parseState(new URL(request.url).searchParams, ctx.now())))
       },
       read,
     )
