@@ -6,9 +6,11 @@
 
 import type { ChangeEvent } from "../../src/plugin/contract"
 import { type Html, html } from "../../views/html"
-import { criticalityName } from "./service"
+import { bucketWidth, criticalityName } from "./service"
 
 const iso = (ms: number) => new Date(ms).toISOString()
+/** `["2026-11-22", "09:58:30"]` in UTC. */
+const utcParts = (ms: number) => iso(ms).slice(0, 19).split("T")
 
 // an http(s) URL, or an <a href="http(s)://…">text</a> the old clients liked to post
 const LINK =
@@ -96,17 +98,26 @@ export function timelineSvg(
         `M${(i * bw).toFixed(1)} ${y.toFixed(1)}h${Math.max(1, bw - 1).toFixed(1)}v${h.toFixed(1)}h-${Math.max(1, bw - 1).toFixed(1)}z`
     }
   })
-  const width = (to - from) / buckets
-  const tip = (i: number) =>
-    `${totals[i]} from ${new Date(from + i * width).toISOString().slice(11, 16)} UTC: ${per[i]
+  // a bucket's tooltip states its real range, in UTC here; the page script rewrites it in the viewer's time
+  // zone from the data-* attributes, as app.js does for the axis and the rows' <time data-local>
+  const width = bucketWidth(from, to, buckets)
+  const tip = (i: number) => {
+    const start = from + i * width
+    const end = i === buckets - 1 ? to : Math.min(to, start + width)
+    const what = `${totals[i]} ${totals[i] === 1 ? "change" : "changes"}`
+    const counts = per[i]
       .map((n, c) => (n ? `${n} ${LEVEL_NAMES[c]}` : ""))
       .filter(Boolean)
-      .join(", ")}`
+      .join(", ")
+    const [d1, t1] = utcParts(start)
+    const [d2, t2] = utcParts(end)
+    return html`<title data-start="${start}" data-end="${end}" data-what="${what}" data-counts="${counts}">${what} from ${d1} ${t1} to ${d1 === d2 ? t2 : `${d2} ${t2}`} UTC: ${counts}</title>`
+  }
   return html`<svg id="changes-timeline" class="timeline" viewBox="0 0 ${W} ${H}" preserveAspectRatio="none" role="img"
  aria-label="events across the window; drag or click to narrow it" data-from="${from}" data-to="${to}" data-buckets="${buckets}">
 <rect class="bg" x="0" y="0" width="${W}" height="${H}" fill="transparent"/>
 ${paths.map((d, c) => (d ? html`<path d="${d}" fill="${COLORS[c]}"/>` : ""))}
-${totals.map((n, i) => (n ? html`<rect x="${(i * bw).toFixed(1)}" y="0" width="${bw.toFixed(1)}" height="${H}" fill="transparent"><title>${tip(i)}</title></rect>` : ""))}
+${totals.map((n, i) => (n ? html`<rect x="${(i * bw).toFixed(1)}" y="0" width="${bw.toFixed(1)}" height="${H}" fill="transparent">${tip(i)}</rect>` : ""))}
 <rect class="brush" x="0" y="0" width="0" height="${H}" fill="var(--accent)" opacity="0.2"/>
 </svg>
 <div class="row small muted timeline-axis"><time datetime="${iso(from)}" data-local>${iso(from)}</time><span style="flex:1"></span><time datetime="${iso(to)}" data-local>${iso(to)}</time></div>`

@@ -170,6 +170,14 @@ export function whereOf(db: Db, f: ChangeFilter, cursor?: Cursor): { sql: string
   return { sql: parts.length ? ` WHERE ${parts.join(" AND ")}` : "", params }
 }
 
+/**
+ * The histogram's bucket width in ms: bucket i holds [from + i·width, from + (i + 1)·width), the last one
+ * also `to` itself (the window is inclusive at both ends). The page's windows are whole multiples of 60 ms,
+ * so for its 60 buckets the width is exact and the buckets tile [from, to].
+ */
+export const bucketWidth = (from: number, to: number, buckets: number) =>
+  Math.max(1, Math.ceil((to - from) / buckets))
+
 export const encodeCursor = (c: Cursor) => Buffer.from(`${c.ts}:${c.id}`).toString("base64url")
 export function decodeCursor(s: string): Cursor | undefined {
   const m = /^(-?\d{1,16}):(\d{1,16})$/.exec(Buffer.from(s, "base64url").toString("utf8"))
@@ -288,7 +296,7 @@ export function createChangeStore(db: Db, writer: Writer, opts: { safetyPollMs?:
       return Number(r?.n ?? 0)
     },
     async histogram(filter, buckets) {
-      const width = Math.max(1, Math.ceil((filter.to - filter.from + 1) / buckets))
+      const width = bucketWidth(filter.from, filter.to, buckets)
       const w = whereOf(db, filter)
       const rows = await db.all<{ b: number; c: number | null; n: number }>(
         `SELECT (ts - ?) / ? AS b, criticality AS c, count(*) AS n FROM ${TABLE}${w.sql} GROUP BY 1, 2`,

@@ -4,9 +4,24 @@
 ;(() => {
   const form = () => document.getElementById("changes-filters")
   const pad = (n) => String(n).padStart(2, "0")
-  const localInput = (sec) => {
-    const d = new Date(sec * 1000)
-    return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`
+  /** [date, time] in the viewer's time zone: ["2026-11-22", "15:28:30"]. */
+  const localParts = (ms) => {
+    const d = new Date(ms)
+    return [
+      `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`,
+      `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`,
+    ]
+  }
+  const localInput = (sec) => localParts(sec * 1000).join("T")
+  const zone = Intl.DateTimeFormat().resolvedOptions().timeZone
+  // the timeline's tooltips (written in UTC by the server) in the time zone of the axis and the rows
+  const localTips = () => {
+    for (const t of document.querySelectorAll("#changes-timeline title[data-start]")) {
+      const [d1, t1] = localParts(Number(t.dataset.start))
+      const [d2, t2] = localParts(Number(t.dataset.end))
+      const range = `${d1} ${t1} to ${d1 === d2 ? t2 : `${d2} ${t2}`}`
+      t.textContent = `${t.dataset.what} from ${range} (${zone}): ${t.dataset.counts}`
+    }
   }
   const PRESETS = ["15m", "1h", "4h", "24h", "7d", "30d"]
 
@@ -118,6 +133,8 @@
     submit()
   })
 
-  document.addEventListener("DOMContentLoaded", sync)
-  document.addEventListener("htmx:after:swap", sync)
+  for (const event of ["DOMContentLoaded", "htmx:after:swap"]) {
+    document.addEventListener(event, sync)
+    document.addEventListener(event, localTips)
+  }
 })()

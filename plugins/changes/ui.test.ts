@@ -112,6 +112,19 @@ describe("server-rendered", () => {
     expect(await partial.text()).toContain("Ignored window=&quot;abc&quot;")
   })
 
+  test("timeline buckets tile the window; each tooltip names its bucket's range (UTC until the page script runs)", async () => {
+    // the window [08:59Z, 09:59Z], inclusive: the last bucket starts at 09:58:00 (the dns event) and holds
+    // 09:59:00 (the deploy) too
+    const page = await (await app.request(`/ui/changes?window=1h&until=${T0 / 1000 - 60}`)).text()
+    const tips = [...page.matchAll(/<title data-start="(\d+)" data-end="(\d+)"[^>]*>([^<]*)<\/title>/g)]
+    expect(tips.map((m) => m[3])).toEqual([
+      "1 change from 2026-11-22 09:56:00 to 09:57:00 UTC: 1 info",
+      "1 change from 2026-11-22 09:57:00 to 09:58:00 UTC: 1 warning",
+      "2 changes from 2026-11-22 09:58:00 to 09:59:00 UTC: 1 notice, 1 critical",
+    ])
+    expect(tips.map((m) => [Number(m[1]), Number(m[2])])).toContainEqual([T0 - 120_000, T0 - 60_000])
+  })
+
   test("htmx partial requests get only the results and a canonical URL to push", async () => {
     const r = await app.request("/ui/changes?window=1h&until=&category=dns&q=&service=", {
       headers: { "hx-request": "true", "hx-request-type": "partial" },
@@ -246,6 +259,34 @@ describe.skipIf(!browserAvailable)("in a browser", () => {
     await page.waitForURL(/window=4h/)
     await page.waitForFunction(() => document.querySelectorAll("#changes-results .notice").length === 0)
     await page.close()
+  }, 20_000)
+
+  test("timeline tooltips state each bucket's real range, in the page's time zone", async () => {
+    // India is UTC+5:30: a tooltip in UTC, or cut to the minute, cannot pass for local time there
+    const context = await browser.newContext({ timezoneId: "Asia/Kolkata" })
+    const page = await context.newPage()
+    // the window [08:59:30Z, 09:59:30Z]: buckets run from :30 to :30, not from whole minutes
+    await page.goto(`${base}/ui/changes?window=1h&until=${T0 / 1000 - 30}`)
+    await page.waitForSelector("#changes-rows tr.change")
+    // the zone's name as the browser gives it (Chromium says Asia/Calcutta)
+    const zone = await page.evaluate(() => Intl.DateTimeFormat().resolvedOptions().timeZone)
+    await page.waitForFunction(
+      (z) => document.querySelector("#changes-timeline title")?.textContent?.includes(z),
+      `(${zone})`,
+      { timeout: 5000 },
+    )
+    const tips = await page.$$eval("#changes-timeline title", (ts) => ts.map((t) => t.textContent))
+    expect(tips).toEqual([
+      `1 change from 2026-11-22 15:25:30 to 15:26:30 (${zone}): 1 info`,
+      `1 change from 2026-11-22 15:26:30 to 15:27:30 (${zone}): 1 warning`,
+      `1 change from 2026-11-22 15:27:30 to 15:28:30 (${zone}): 1 notice`,
+      `1 change from 2026-11-22 15:28:30 to 15:29:30 (${zone}): 1 critical`,
+    ])
+    // the rows are in the same zone: the critical deploy at 09:59:00Z is 15:29:00 there
+    expect(
+      await page.textContent("#changes-rows tr.change:first-child td.when time:not([data-relative])"),
+    ).toBe("2026-11-22 15:29:00")
+    await context.close()
   }, 20_000)
 
   test("legacy #fragment and React query-string permalinks open the same view", async () => {
