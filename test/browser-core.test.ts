@@ -3,7 +3,8 @@
  * built-in plugin plus a small probe plugin (so nav, widgets and one API operation exist even before the
  * feature plugins land): the home page renders and its widgets load, every nav entry navigates, no request
  * leaves 127.0.0.1 on any page, Swagger UI renders offline, the phone layout has a working menu toggle,
- * and the dark-mode toggle switches and persists.
+ * a widget holding a long unbroken name keeps the page within the window, and the dark-mode toggle
+ * switches and persists.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
 import { Elysia, t } from "elysia"
@@ -14,11 +15,16 @@ import { html } from "../views/html"
 import { browserAvailable, openBrowser } from "./browser"
 import { createTestApp, type TestApp } from "./support"
 
+const LONG_NAME = `app.${"verylongmodulename".repeat(16)}.Handler`.slice(0, 300)
+
 const probe = definePlugin({
   id: "probe",
   title: "Probe",
   nav: [{ title: "Probe page", href: "/ui/probe", order: 999 }],
-  widgets: [{ id: "probe", title: "Probe widget", url: "/ui/probe/widget", trigger: "load" }],
+  widgets: [
+    { id: "probe", title: "Probe widget", url: "/ui/probe/widget", trigger: "load" },
+    { id: "probe-long", title: "Probe widget with long names", url: "/ui/probe/long", trigger: "load" },
+  ],
   routes: (ctx) =>
     new Elysia()
       .get(
@@ -34,6 +40,14 @@ const probe = definePlugin({
       .get("/ui/probe/widget", () => ctx.ui.fragment(html`<p class="probe-widget">probe widget loaded</p>`), {
         detail: { hide: true },
       })
+      // what a widget may hold: names without a place to break (a 300-character logger name, a URL)
+      .get(
+        "/ui/probe/long",
+        () =>
+          ctx.ui.fragment(html`<ol class="small"><li><a href="#" class="mono" id="long-name">${LONG_NAME}</a> <span class="badge">7</span></li></ol>
+<table><tr><td><code>${LONG_NAME}</code></td><td>${"https://example.invalid/".padEnd(300, "x")}</td></tr></table>`),
+        { detail: { hide: true } },
+      )
       .get("/api/v1/probe", () => ({ ok: true }), {
         response: t.Object({ ok: t.Boolean() }),
         detail: { summary: "Probe operation", tags: ["probe"] },
@@ -186,6 +200,33 @@ describe.skipIf(!browserAvailable)("UI shell in chromium", () => {
     }
     await closeContext(context)
   }, 25_000)
+
+  test.each([
+    ["laptop", { viewport: { width: 1400, height: 900 } }],
+    ["phone", { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true }],
+  ])(
+    "%s width: a widget with a long unbroken name keeps the home page within the window",
+    async (_, options) => {
+      const context = await newContext(options)
+      const page = await context.newPage()
+      await visit(page, "/")
+      const name = page.locator("#long-name")
+      await name.waitFor({ timeout: 10_000 })
+      expect(await name.textContent()).toBe(LONG_NAME)
+      const sizes = await page.evaluate(() => ({
+        document: document.documentElement.scrollWidth,
+        window: window.innerWidth,
+        widget: document.querySelector("#widget-probe-long")?.getBoundingClientRect().right ?? Infinity,
+        name: document.querySelector("#long-name")?.getBoundingClientRect().right ?? Infinity,
+      }))
+      expect(sizes.document).toBeLessThanOrEqual(sizes.window)
+      expect(sizes.widget).toBeLessThanOrEqual(sizes.window)
+      // the name is inside its widget (wrapped), not hanging out of it
+      expect(sizes.name).toBeLessThanOrEqual(sizes.widget)
+      await closeContext(context)
+    },
+    25_000,
+  )
 
   test("the dark-mode toggle switches the theme and remembers it", async () => {
     const context = await newContext()
