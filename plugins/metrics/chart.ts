@@ -84,7 +84,7 @@ ${lines.map(
 </svg>
 <ul class="row small chart-legend">${lines.map(
     (l, i) =>
-      html`<li><span style="color:${colour(i)}">■</span> ${l.label}${l.values.length ? ` — last ${fmt(l.values[l.values.length - 1][1])}` : " — no data"}</li>`,
+      html`<li><span class="swatch" style="color:${colour(i)}">■</span> <span>${l.label}${l.values.length ? ` — last ${fmt(l.values[l.values.length - 1][1])}` : " — no data"}</span></li>`,
   )}</ul>`
 }
 

@@ -198,4 +198,58 @@ describe.skipIf(!browserAvailable)("metrics page in a browser", () => {
     expect(await page.locator("svg.metrics-chart text.x-zone").textContent()).toBe("time (America/New_York)")
     await context.close()
   }, 30_000)
+
+  test("legend items that wrap keep their bullets inside their own box, clear of the item before", async () => {
+    const page = await browser.newPage({ viewport: { width: 480, height: 900 } })
+    const keys = [
+      "shop.orders{env:prod}|c",
+      "shop.checkout.count{env:prod,region:eu}|c",
+      "shop.checkout.time{env:prod,region:eu}|ms",
+    ]
+    await page.goto(`${base}/ui/metrics?w=1h&${keys.map((k) => `s=${encodeURIComponent(k)}`).join("&")}`)
+    await page.waitForSelector("svg.metrics-chart path.series-line")
+    const items = await page.locator(".chart-legend li").evaluateAll((lis) =>
+      lis.map((li) => {
+        const style = getComputedStyle(li)
+        const r = li.getBoundingClientRect()
+        const swatch = li.querySelector(".swatch")?.getBoundingClientRect()
+        return {
+          text: li.textContent ?? "",
+          // a list marker is painted outside the item's box (over the previous item's text)
+          outsideMarker:
+            style.display === "list-item" &&
+            style.listStyleType !== "none" &&
+            style.listStylePosition === "outside",
+          box: { left: r.left, right: r.right, top: r.top, bottom: r.bottom },
+          swatch: swatch && {
+            left: swatch.left,
+            right: swatch.right,
+            top: swatch.top,
+            bottom: swatch.bottom,
+          },
+        }
+      }),
+    )
+    expect(items.length).toBe(5)
+    expect(items.filter((i) => i.outsideMarker).map((i) => i.text)).toEqual([])
+    const legend = await page.locator(".chart-legend").boundingBox()
+    if (!legend) throw new Error("no legend box")
+    const rows = new Set(items.map((i) => Math.round(i.box.top)))
+    expect(rows.size).toBeGreaterThan(1) // the items do wrap at this width
+    for (const [n, item] of items.entries()) {
+      // the bullet is the item's own swatch, inside its box
+      expect(item.swatch).toBeDefined()
+      if (!item.swatch) continue
+      expect(item.swatch.left).toBeGreaterThanOrEqual(item.box.left)
+      expect(item.swatch.right).toBeLessThanOrEqual(item.box.right)
+      // inside the legend: a wrapped item starts at the legend's left edge, none overflows its right
+      expect(item.box.left).toBeGreaterThanOrEqual(legend.x - 0.5)
+      expect(item.box.right).toBeLessThanOrEqual(legend.x + legend.width + 0.5)
+      const before = items[n - 1]
+      if (before && Math.round(before.box.top) === Math.round(item.box.top))
+        expect(item.box.left - before.box.right).toBeGreaterThanOrEqual(8) // clear of the text before
+      else expect(item.box.left).toBeCloseTo(legend.x, 0)
+    }
+    await page.close()
+  }, 30_000)
 })

@@ -93,7 +93,7 @@ export function createQueries(ctx: MetricsContext, svc: MetricsService) {
   return { points, search, chartSeries, pins }
 }
 
-const pageHead = html`<script src="/ui/metrics/assets/metrics.js" defer></script>`
+const pageHead = html`<link rel="stylesheet" href="/ui/metrics/assets/metrics.css"><script src="/ui/metrics/assets/metrics.js" defer></script>`
 const isPartial = (request: Request) =>
   request.headers.get("hx-request") === "true" && request.headers.get("hx-request-type") === "partial"
 
@@ -172,13 +172,13 @@ ${
 <section class="card">
 <h2>Series${q ? html` matching “${q}”` : ""}</h2>
 <div id="series-list">
-<h3>Received</h3>
+<h3 class="small">Received</h3>
 ${seriesGroup(matches.received, "received", q ? "No received series match." : receiverHint)}
-<h3>Logbook's own</h3>
+<h3 class="small">Logbook's own</h3>
 ${seriesGroup(matches.own, "own", q ? "No own series match." : "None yet.")}
 </div>
 </section></div>`
-        // the page's script (local times) once, outside what htmx swaps
+        // the page's stylesheet and script (local times) once, outside what htmx swaps
         return ctx.ui.page(request, {
           title: "Metrics",
           body: isPartial(request) ? body : html`${pageHead}${body}`,
