@@ -8,7 +8,7 @@ import type { Browser, Page } from "playwright-core"
 import { browserAvailable, externalRequests, openBrowser, watchRequests } from "../../test/browser"
 import { createTestApp, type TestApp, type TestClock } from "../../test/support"
 import levels from "./plugin"
-import { ADMIN_TOKEN, testEnv, timelineRecorder } from "./testing"
+import { ADMIN_TOKEN, adminHeaders, testEnv, timelineRecorder } from "./testing"
 
 const realClock: TestClock = { now: () => Date.now(), set() {}, advance() {} }
 
@@ -131,5 +131,43 @@ describe.skipIf(!browserAvailable)("levels page in a browser", () => {
       "SELECT expires_at FROM levels_overrides WHERE logger = 'app.until'",
     )
     expect(Number(row?.expires_at)).toBe(ms)
+  })
+
+  test("History shows the selected target's changes; \"all targets\" shows every target's", async () => {
+    for (const [target, logger] of [
+      ["shop", "cart.checkout"],
+      ["logbook", "app.history"],
+    ]) {
+      const r = await app.request("/api/v1/levels/overrides", {
+        method: "POST",
+        headers: adminHeaders,
+        json: { target, logger, level: "DEBUG", duration: "PT15M" },
+      })
+      expect(r.status).toBe(201)
+    }
+    const targetsOfHistory = () =>
+      page
+        .locator("#history li")
+        .evaluateAll((lis) => [...new Set(lis.map((li) => li.getAttribute("data-target")))])
+
+    await page.goto(`${base}/ui/levels?target=shop`)
+    expect(await targetsOfHistory()).toEqual(["shop"])
+    expect(await page.locator("#history").textContent()).toContain("shop cart.checkout: NOTSET → DEBUG")
+    expect(await page.locator("#history-target").getAttribute("class")).toContain("on")
+
+    await Promise.all([
+      page.waitForURL((u) => u.searchParams.get("history") === "all"),
+      page.click("#history-all"),
+    ])
+    expect(new URL(page.url()).searchParams.get("target")).toBe("shop") // the tab stays selected
+    expect((await targetsOfHistory()).sort()).toEqual(["logbook", "shop"])
+    const all = await page.locator("#history").textContent()
+    expect(all).toContain("shop cart.checkout: NOTSET → DEBUG")
+    expect(all).toContain("app.history: DEBUG → DEBUG for 15m")
+
+    await Promise.all([page.waitForURL((u) => !u.searchParams.has("history")), page.click("#history-target")])
+    expect(await targetsOfHistory()).toEqual(["shop"])
+    await page.goto(`${base}/ui/levels`)
+    expect(await targetsOfHistory()).toEqual(["logbook"])
   })
 })

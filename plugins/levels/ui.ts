@@ -90,6 +90,8 @@ export function ui(ctx: PluginContext, rt: LevelsRuntime) {
     const targets = ["logbook", ...rt.targets()]
     const target = query.target && /^[A-Za-z0-9_.-]{1,100}$/.test(query.target) ? query.target : "logbook"
     if (!targets.includes(target)) targets.push(target)
+    // History shows the selected target's changes; ?history=all every target's (and profile changes)
+    const historyAll = query.history === "all"
     const csrf = await csrfField(request)
     const loggers = rt.loggers(target)
     const [inst, overrides, profiles, triggers, history] = await Promise.all([
@@ -97,8 +99,10 @@ export function ui(ctx: PluginContext, rt: LevelsRuntime) {
       rt.service.listOverrides({ target }),
       rt.service.listProfiles(),
       rt.service.listTriggers(),
-      rt.service.history({ limit: 50 }),
+      rt.service.history({ limit: 50, ...(historyAll ? {} : { target }) }),
     ])
+    const targetName = target === "logbook" ? "Logbook" : target
+    const targetHref = `/ui/levels?target=${encodeURIComponent(target)}`
     const body = html`<h1>Levels</h1>
 ${query.error ? html`<p class="notice error" role="alert">${query.error}</p>` : ""}
 ${query.done ? html`<p class="notice" role="status">${query.done}</p>` : ""}
@@ -207,9 +211,20 @@ ${
 </section>
 <section class="card">
 <h2>History</h2>
+<nav class="row" aria-label="History of">
+  <a class="chip ${historyAll ? "" : "on"}" href="${targetHref}" id="history-target">${targetName}</a>
+  <a class="chip ${historyAll ? "on" : ""}" href="${targetHref}&amp;history=all#history" id="history-all">all targets</a>
+</nav>
+${
+  history.length === 0
+    ? html`<p class="muted">No changes${historyAll ? "" : html` for ${targetName}`} yet.</p>`
+    : historyAll
+      ? ""
+      : html`<p class="muted small">Profile changes belong to no target: they are under "all targets".</p>`
+}
 <ul id="history" class="small">${history.map(
       (h) =>
-        html`<li><time datetime="${iso(h.at)}" data-local>${iso(h.at)}</time> <span class="badge">${h.action}</span> ${h.description}</li>`,
+        html`<li data-target="${h.target}"><time datetime="${iso(h.at)}" data-local>${iso(h.at)}</time> ${historyAll && h.target !== "-" ? html`<span class="chip">${h.target === "logbook" ? "Logbook" : h.target}</span> ` : ""}<span class="badge">${h.action}</span> ${h.description}</li>`,
     )}</ul>
 </section>`
     return ctx.ui.page(request, { title: "Levels", body, active: "/ui/levels" })
