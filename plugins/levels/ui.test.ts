@@ -170,4 +170,75 @@ describe.skipIf(!browserAvailable)("levels page in a browser", () => {
     await page.goto(`${base}/ui/levels`)
     expect(await targetsOfHistory()).toEqual(["logbook"])
   })
+
+  test("Triggers: without a profile the page says to save one first; then an admin adds a daily trigger", async () => {
+    await page.goto(`${base}/ui/levels?target=shop`)
+    expect(await page.locator("#no-triggers").isVisible()).toBe(true)
+    expect(await page.locator("#add-trigger").count()).toBe(0)
+    expect(await page.locator("#triggers-how").textContent()).toContain("first save a profile")
+    await page.locator("#triggers-how a").click()
+    expect(new URL(page.url()).hash).toBe("#save-profile")
+
+    const profile = page.locator("#save-profile")
+    await profile.locator("input[name=name]").fill("checkout-debug")
+    await profile.locator("textarea[name=levels]").fill("cart=DEBUG\ncart.payment=TRACE")
+    await Promise.all([page.waitForURL((u) => u.searchParams.has("done")), profile.locator("button").click()])
+    expect(await page.locator(".notice").textContent()).toBe("profile checkout-debug saved")
+
+    const form = page.locator("#add-trigger")
+    expect(await form.locator("input[name=target]").inputValue()).toBe("shop")
+    expect(await form.locator("select[name=profile]").inputValue()).toBe("checkout-debug")
+    // "(daily)" without its times is refused, not turned into a 30-minute trigger
+    await Promise.all([page.waitForURL((u) => u.searchParams.has("error")), form.locator("button").click()])
+    expect(await page.locator(".notice.error").textContent()).toContain(
+      "a daily trigger needs its from and to times",
+    )
+    expect(
+      ((await (await app.request("/api/v1/levels/triggers")).json()) as { triggers: unknown[] }).triggers,
+    ).toEqual([])
+
+    await form.locator("select[name=mode]").selectOption("replace")
+    await form.locator("input[name=from]").fill("22:00")
+    await form.locator("input[name=to]").fill("06:00")
+    await form.locator("input[name=tz]").fill("Europe/Zurich")
+    await form.locator("input[name=reason]").fill("nightly <i>checkout</i> batch")
+    await Promise.all([page.waitForURL((u) => u.searchParams.has("done")), form.locator("button").click()])
+    expect(await page.locator(".notice").textContent()).toMatch(/^trigger #\d+ added$/)
+    expect(new URL(page.url()).searchParams.get("target")).toBe("shop")
+
+    const { triggers } = (await (await app.request("/api/v1/levels/triggers")).json()) as {
+      triggers: Array<Record<string, unknown>>
+    }
+    expect(triggers).toHaveLength(1)
+    expect(triggers[0]).toMatchObject({
+      profile: "checkout-debug",
+      target: "shop",
+      mode: "replace",
+      active: true,
+      recurrence: { every: "daily", from: "22:00", to: "06:00", tz: "Europe/Zurich" },
+      actor: "admin-token",
+      reason: "nightly <i>checkout</i> batch",
+    })
+    const item = await page.locator("#triggers li").textContent()
+    expect(item).toContain("profile checkout-debug → shop (replace, all)")
+    expect(item).toContain("daily 22:00–06:00 Europe/Zurich")
+    expect(await page.locator("#no-triggers").count()).toBe(0)
+    expect(await page.locator("#history").textContent()).toContain(
+      "profile checkout-debug (replace) scheduled for shop daily 22:00–06:00 Europe/Zurich by admin-token: nightly <i>checkout</i> batch",
+    )
+    expect(externalRequests(requests)).toEqual([])
+  })
+
+  test("a visitor who is not signed in is told how triggers are added, with no form", async () => {
+    const anonymous = await browser.newPage()
+    try {
+      await anonymous.goto(`${base}/ui/levels`)
+      expect(await anonymous.locator("#add-trigger").count()).toBe(0)
+      const how = await anonymous.locator("#triggers-how").textContent()
+      expect(how).toContain("signed in")
+      expect(how).toContain("POST /api/v1/levels/triggers")
+    } finally {
+      await anonymous.close()
+    }
+  })
 })

@@ -5,7 +5,7 @@
  * browser is redirected back (303) with either the result or the error shown on the page.
  */
 import { Elysia, t } from "elysia"
-import { ApiError } from "../../src/http/errors"
+import { ApiError, badRequest } from "../../src/http/errors"
 import type { PluginContext } from "../../src/plugin/contract"
 import { type Html, html } from "../../views/html"
 import { actorOf } from "./api"
@@ -168,7 +168,7 @@ ${canChange ? html`<form method="post" action="/ui/levels/profiles/${p.name}/del
     )}</ul>
 ${
   canChange
-    ? html`<form method="post" action="/ui/levels/profiles" class="row">${csrf}<input type="hidden" name="target" value="${target}">
+    ? html`<form method="post" action="/ui/levels/profiles" id="save-profile" class="row">${csrf}<input type="hidden" name="target" value="${target}">
   <label>Name <input name="name" required size="16"></label>
   <label>Levels <textarea name="levels" rows="2" cols="30" required placeholder="app.db=DEBUG&#10;app.http=TRACE"></textarea></label>
   <label>Description <input name="description" size="24"></label>
@@ -178,7 +178,8 @@ ${
 </section>
 <section class="card">
 <h2>Triggers</h2>
-${triggers.length === 0 ? html`<p class="muted">No triggers yet.</p>` : ""}
+<p class="muted small">A trigger applies a saved profile to a target, once for a while or daily between two times.</p>
+${triggers.length === 0 ? html`<p class="muted" id="no-triggers">No triggers yet.</p>` : ""}
 <ul id="triggers">${triggers.map(
       (
         tr,
@@ -195,18 +196,20 @@ ${
 }</li>`,
     )}</ul>
 ${
-  canChange && profiles.length > 0
-    ? html`<form method="post" action="/ui/levels/triggers" class="row">${csrf}
+  !canChange
+    ? html`<p class="muted small" id="triggers-how">Admins add triggers here once <a href="/ui/signin?next=/ui/levels">signed in</a>, or with <code>POST /api/v1/levels/triggers</code> (admin token).</p>`
+    : profiles.length === 0
+      ? html`<p class="muted small" id="triggers-how">To add a trigger, first <a href="#save-profile">save a profile</a> (above): the trigger then applies it.</p>`
+      : html`<form method="post" action="/ui/levels/triggers" id="add-trigger" class="row">${csrf}
   <label>Profile <select name="profile">${profiles.map((p) => html`<option>${p.name}</option>`)}</select></label>
   <label>Target <input name="target" value="${target}" size="10"></label>
   <label>Mode <select name="mode"><option>overlay</option><option>replace</option></select></label>
   <label>Daily from <input name="from" placeholder="22:00" size="5"></label>
   <label>to <input name="to" placeholder="06:00" size="5"></label>
   <label>Time zone <input name="tz" value="UTC" size="14"></label>
-  <label>or for <select name="duration"><option value="">(daily)</option>${PRESETS.filter(([v]) => v !== "until").map(([v, text]) => html`<option value="${v}">${text}</option>`)}</select></label>
+  <label>or once for <select name="duration"><option value="">(daily)</option>${PRESETS.filter(([v]) => v !== "until").map(([v, text]) => html`<option value="${v}">${text}</option>`)}</select></label>
   <label>Reason <input name="reason" size="20"></label>
   <button type="submit">Add trigger</button></form>`
-    : ""
 }
 </section>
 <section class="card">
@@ -332,6 +335,11 @@ ${
       async ({ request, body }) =>
         change(body.target ?? "logbook", async () => {
           const daily = body.from || body.to
+          // "(daily)" without its times is not a silent 30 minutes
+          if (!daily && !body.duration)
+            throw badRequest(
+              "a daily trigger needs its from and to times (HH:MM); or choose how long it lasts",
+            )
           const tr = await rt.service.createTrigger(
             {
               profile: body.profile,
