@@ -10,6 +10,18 @@ import { definePlugin } from "../src/plugin/contract"
 import { createTestApp, type TestApp } from "./support"
 
 const ok = { ok: true }
+/** A validator of the Standard Schema interface (as zod, valibot, … provide), by hand. */
+const nameIsText = {
+  "~standard": {
+    version: 1 as const,
+    vendor: "by-hand",
+    types: undefined as { input: unknown; output: { name: string } } | undefined,
+    validate: (v: unknown) =>
+      typeof (v as { name?: unknown })?.name === "string"
+        ? { value: v as { name: string } }
+        : { issues: [{ message: "name must be text", path: ["name"] }] },
+  },
+}
 const shapes = definePlugin({
   id: "shapes",
   title: "Shapes",
@@ -40,6 +52,7 @@ const shapes = definePlugin({
         { schema: "standalone", query: t.Object({ depth: t.Optional(t.Integer({ maximum: 3 })) }) },
         (g) => g.get("/api/v1/shapes/standalone", () => ok),
       )
+      .post("/api/v1/shapes/standard", () => ok, { body: nameIsText })
       .post("/api/v1/shapes", () => ok, {
         body: t.Object({
           text: t.String({ minLength: 1, maxLength: 10 }),
@@ -123,6 +136,16 @@ describe("a 422 names the parameter and the problem", () => {
     })
     expect(b.error.message).toBe(message)
     expect(b.error.details[0]?.path).toBe(path)
+  })
+
+  test("a Standard Schema validator's problem is its own message, with its path", async () => {
+    const b = await refused("/api/v1/shapes/standard", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ name: 5 }),
+    })
+    expect(b.error.message).toBe("invalid body: name: name must be text")
+    expect(b.error.details).toEqual([{ path: "name", message: "name must be text" }])
   })
 
   test("a long value is shortened in the message", async () => {

@@ -71,9 +71,13 @@ export function describeValidation(
   }
 }
 
-/** `/limit` → `limit`, `/items/0/name` → `items.0.name`, "" → `(root)`. */
+/**
+ * `/limit` → `limit`, `/items/0/name` → `items.0.name`, "" → `(root)`; other paths (a Standard Schema
+ * validator's `a.b`) as they are.
+ */
 export function nameOf(pointer: string): string {
-  if (!pointer) return "(root)"
+  if (!pointer || pointer === "root") return "(root)"
+  if (!pointer.startsWith("/")) return pointer
   return pointer
     .slice(1)
     .split("/")
@@ -169,8 +173,10 @@ function alternatives(anyOf: TSchema[]): string {
 
 /** One problem in words, without the parameter's name. */
 export function problemOf(x: ValueError): string {
-  const s = x.schema as TSchema & Record<string, unknown>
-  if (typeof s?.error === "string") return s.error
+  // a Standard Schema validator's issue (no TypeBox error type) is its own message; its value is the whole part
+  if (typeof x.type !== "number") return x.message || "is not valid"
+  const s = (x.schema ?? {}) as TSchema & Record<string, unknown>
+  if (typeof s.error === "string") return s.error
   const got = `got ${shown(x.value)}`
   const length = typeof x.value === "string" ? x.value.length : 0
   switch (x.type) {
