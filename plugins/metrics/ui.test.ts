@@ -90,4 +90,61 @@ describe("metrics page over HTTP", () => {
     ).text()
     expect(partial.startsWith('<div id="metrics-page">')).toBe(true)
   })
+
+  test("a counter and a timer charted together get one y axis each, titled with its unit", async () => {
+    const svc = app.host.services.get("metrics")
+    if (!svc) throw new Error("no metrics service")
+    // a counter at 0.5/s and a timer at 200 ms: on one shared scale the counter was a flat line at 0
+    for (let i = 0; i < 6; i++) {
+      svc.receiver.ingest("pay.requests:5|c\npay.latency:200|ms")
+      app.clock.advance(10_000)
+      svc.tick(app.clock.now())
+    }
+    const chartOf = async (...keys: string[]) => {
+      const page = await (
+        await app.request(`/ui/metrics?w=15m&${keys.map((k) => `s=${encodeURIComponent(k)}`).join("&")}`)
+      ).text()
+      const svg = /<svg class="metrics-chart".*?<\/svg>/s.exec(page)?.[0] ?? ""
+      const axes = [
+        ...svg.matchAll(/<g class="y-axis" data-unit="([^"]*)" data-side="([^"]*)">(.*?)<\/g>/gs),
+      ].map((m) => ({
+        unit: m[1],
+        side: m[2],
+        ticks: [...m[3].matchAll(/<text x[^>]*>([^<]*)<\/text>/g)].map((t) => t[1]),
+        title: /<text class="y-title"[^>]*>([^<]*)<\/text>/.exec(m[3])?.[1],
+      }))
+      // the top-most point of each line, as a fraction of the plot's height (1 = the top)
+      const rect = /<rect x="[\d.]+" y="([\d.]+)" width="[\d.]+" height="([\d.]+)"/.exec(svg)
+      const [top, height] = [Number(rect?.[1]), Number(rect?.[2])]
+      const heights = Object.fromEntries(
+        [...svg.matchAll(/<path class="series-line" data-series="([^"]*)"[^>]* d="([^"]*)"/g)].map((m) => [
+          m[1],
+          1 - (Math.min(...[...m[2].matchAll(/,([\d.]+)/g)].map((y) => Number(y[1]))) - top) / height,
+        ]),
+      )
+      const legend = [
+        ...page.matchAll(/<li><span class="swatch"[^>]*>■<\/span> <span>(.*?)<\/span><\/li>/g),
+      ].map((m) => m[1].replace(/<[^>]*>/g, ""))
+      return { axes, heights, legend }
+    }
+
+    const both = await chartOf("pay.requests|c", "pay.latency|ms")
+    expect(both.axes).toEqual([
+      { unit: "/s", side: "left", ticks: ["0.00", "0.20", "0.40", "0.60", "0.80"], title: "rate (/s)" },
+      { unit: "ms", side: "right", ticks: ["0.00", "50", "100", "150", "200"], title: "duration (ms)" },
+    ])
+    expect(both.heights["pay.requests (/s)"]).toBeCloseTo(0.5 / 0.8, 2) // on its own axis, not flat at 0
+    expect(both.heights["pay.latency p99 (ms)"]).toBeCloseTo(1, 2)
+    expect(both.legend).toEqual([
+      "pay.requests (/s) — last 0.50 · left: rate (/s)",
+      "pay.latency p50 (ms) — last 200 · right: duration (ms)",
+      "pay.latency p90 (ms) — last 200 · right: duration (ms)",
+      "pay.latency p99 (ms) — last 200 · right: duration (ms)",
+    ])
+
+    // one unit: one axis, titled; the legend names no axis
+    const one = await chartOf("pay.latency|ms")
+    expect(one.axes.map((a) => [a.unit, a.side, a.title])).toEqual([["ms", "left", "duration (ms)"]])
+    expect(one.legend[0]).toBe("pay.latency p50 (ms) — last 200")
+  })
 })
