@@ -133,6 +133,24 @@
     submit()
   })
 
+  // live rows (SSE, newest on top): a row the list already shows is dropped, keeping the older copy (a feed
+  // started before this page may deliver a row the page was rendered with); the summary counts the rest
+  document.addEventListener("htmx:sse:after:message", () => {
+    const live = document.getElementById("changes-live")
+    const count = document.getElementById("changes-count")
+    if (!live || !count) return
+    const shown = new Set(
+      Array.from(document.querySelectorAll("#changes-rows tr.change"), (r) => r.dataset.id),
+    )
+    for (const row of Array.from(live.querySelectorAll("tr.change")).reverse()) {
+      if (shown.has(row.dataset.id)) row.remove()
+      else shown.add(row.dataset.id)
+    }
+    const n = Number(count.dataset.total) + live.querySelectorAll("tr.change").length
+    count.textContent = `${n} ${n === 1 ? "change" : "changes"}`
+    if (n) document.getElementById("changes-empty")?.remove()
+  })
+
   for (const event of ["DOMContentLoaded", "htmx:after:swap"]) {
     document.addEventListener(event, sync)
     document.addEventListener(event, localTips)

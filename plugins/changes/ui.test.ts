@@ -84,7 +84,7 @@ describe("server-rendered", () => {
     const page = await (
       await app.request(`/ui/changes?window=1h&until=${new Date(T0 - 90_000).toISOString()}`)
     ).text()
-    expect(page).toContain(">3 changes in this window</p>")
+    expect(page).toContain(">3 changes</span> in this window</p>")
     expect(page).not.toContain("changes-live")
     expect(page).not.toContain('class="notice')
   })
@@ -346,6 +346,85 @@ describe.skipIf(!browserAvailable)("in a browser", () => {
     expect(u.searchParams.get("window")).toMatch(/^\d+m$/)
     expect(await page.locator("#changes-live").count()).toBe(0) // a fixed window is not live
     expect(await page.isVisible("[data-now]")).toBe(true)
+    await page.close()
+  }, 30_000)
+  /** A live page whose SSE stream is connected (the server has its subscriber), counting SSE messages. */
+  async function openLive(): Promise<Page> {
+    const page = await browser.newPage()
+    await page.addInitScript(() => {
+      const w = window as unknown as { __sse: { connected: boolean; messages: number } }
+      w.__sse = { connected: false, messages: 0 }
+      document.addEventListener("htmx:sse:after:connection", () => {
+        w.__sse.connected = true
+      })
+      document.addEventListener("htmx:sse:after:message", () => {
+        w.__sse.messages++
+      })
+    })
+    await page.goto(`${base}/ui/changes?window=1h`)
+    await page.waitForSelector("#changes-rows tr.change")
+    await page.waitForFunction(() => (window as unknown as { __sse: { connected: boolean } }).__sse.connected)
+    return page
+  }
+  /** The summary says as many changes as the list shows (waits for it). */
+  const summaryCountsRows = (page: Page) =>
+    page.waitForFunction(
+      () => {
+        const rows = document.querySelectorAll("#changes-live tr.change, #changes-rows tr.change").length
+        return (
+          document.getElementById("changes-summary")?.textContent === `${rows} changes in this window · live`
+        )
+      },
+      undefined,
+      { timeout: 5000 },
+    )
+  const copies = (page: Page, id: string) => page.locator(`tr.change[data-id="${id}"]`).count()
+
+  test("live: rows arriving over SSE are counted in the summary; a row the list already has is not shown twice", async () => {
+    const page = await openLive()
+    const before = await page.locator("#changes-rows tr.change").count()
+    expect(await page.textContent("#changes-summary")).toBe(`${before} changes in this window · live`)
+    const r = await app.request("/api/v1/changes", {
+      method: "POST",
+      json: { category: "live", description: "counted live" },
+    })
+    const [id] = ((await r.json()) as { ids: number[] }).ids
+    await page.waitForSelector(`#changes-live tr.change[data-id="${id}"]`)
+    await summaryCountsRows(page)
+    expect(await page.textContent("#changes-count")).toBe(`${before + 1} changes`)
+    // in local time, as the rows the page was rendered with
+    expect(await page.textContent("#changes-live tr.change td.when time:not([data-relative])")).toMatch(
+      /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/,
+    )
+
+    // another instance commits rows (straight into the database: the feed's safety poll brings them, every
+    // 5 s). A page opened right after a poll lists such a row, and its stream delivers it again at the next.
+    const elsewhere = (description: string) =>
+      app.db.run(
+        "INSERT INTO changes_events (ts, criticality, category, description, source, tags) VALUES (?, 2, 'other', ?, 'api', ?)",
+        [T0, description, "{}"],
+      )
+    await elsewhere("a poll just ran")
+    await page.waitForFunction(
+      () => document.getElementById("changes-live")?.textContent?.includes("a poll just ran"),
+      undefined,
+      { timeout: 12_000 },
+    )
+    await elsewhere("listed and streamed")
+    const second = await openLive()
+    const other = await second.getAttribute("#changes-rows tr.change:first-child", "data-id")
+    expect(await second.textContent("#changes-rows tr.change:first-child")).toContain("listed and streamed")
+    // the next poll brings it to both pages
+    await page.waitForSelector(`#changes-live tr.change[data-id="${other}"]`, { timeout: 12_000 })
+    await second.waitForFunction(
+      () => (window as unknown as { __sse: { messages: number } }).__sse.messages > 0,
+      undefined,
+      { timeout: 5000 },
+    )
+    expect(await copies(second, other as string)).toBe(1)
+    await summaryCountsRows(second)
+    await summaryCountsRows(page)
+    await second.close()
     await page.close()
   }, 30_000)
 })

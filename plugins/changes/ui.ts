@@ -60,7 +60,7 @@ ${chips.map((c) =>
 ${selected.size ? html`<button type="button" class="chip" data-category-all>show all</button>` : ""}
 </div>
 ${timelineSvg(bins, BUCKETS, from, to)}
-<p class="small muted" id="changes-summary">${total} ${total === 1 ? "change" : "changes"} in this window${live ? html` · <span class="live-dot">live</span>` : v.until === undefined ? " · live updates paused" : ""}</p>
+<p class="small muted" id="changes-summary"><span id="changes-count" data-total="${total}">${total} ${total === 1 ? "change" : "changes"}</span> in this window${live ? html` · <span class="live-dot">live</span>` : v.until === undefined ? " · live updates paused" : ""}</p>
 <table class="responsive changes-list">
 <thead><tr><th>When</th><th>Criticality</th><th>Category</th><th>Description</th></tr></thead>
 ${live ? html`<tbody id="changes-live" hx-sse:connect="/ui/changes/live?${q}" hx-swap="afterbegin"></tbody>` : ""}
