@@ -4,13 +4,17 @@
  * series for the home page. Filters live in the query string, so every chart is a permalink.
  */
 import { Elysia, t } from "elysia"
+import { assetServer } from "../../views/assets"
 import { type Html, html } from "../../views/html"
 import { type ChartSeries, chart, sparkline } from "./chart"
 import { storedPoints, storedSeries } from "./persist"
 import type { Origin, Point, Series } from "./series"
 import type { MetricsContext, MetricsService } from "./service"
 import { withDot } from "./statsd-format"
-import { clientAsset } from "./ui-assets"
+// the page's own stylesheet and script (`type: "file"`: embedded in the compiled binary)
+import css from "./ui-client.css" with { type: "file" }
+// @ts-expect-error a plain browser script imported as a file path, not as a module
+import js from "./ui-client.js" with { type: "file" }
 
 export const WINDOWS = { "15m": 15 * 60_000, "1h": 3_600_000, "6h": 6 * 3_600_000, "24h": 24 * 3_600_000 }
 type WindowName = keyof typeof WINDOWS
@@ -93,6 +97,13 @@ export function createQueries(ctx: MetricsContext, svc: MetricsService) {
   return { points, search, chartSeries, pins }
 }
 
+const assets = assetServer(
+  {
+    "metrics.css": { path: css, type: "text/css; charset=utf-8" },
+    "metrics.js": { path: js, type: "text/javascript; charset=utf-8" },
+  },
+  "no-cache",
+)
 const pageHead = html`<link rel="stylesheet" href="/ui/metrics/assets/metrics.css"><script src="/ui/metrics/assets/metrics.js" defer></script>`
 const isPartial = (request: Request) =>
   request.headers.get("hx-request") === "true" && request.headers.get("hx-request-type") === "partial"
@@ -112,9 +123,12 @@ export function uiRoutes(ctx: MetricsContext, svc: MetricsService) {
     ? `None yet: send statsd / DogStatsD lines over UDP to ${ctx.settings.listen}.`
     : "None: the statsd receiver is off (LOGBOOK_STATSD_LISTEN)."
   return new Elysia()
-    .get("/ui/metrics/assets/:file", ({ params, request }) => clientAsset(params.file, request), {
-      detail: { hide: true },
-    })
+    .get(
+      "/ui/metrics/assets/:file",
+      async ({ params, request }) =>
+        (await assets(params.file, request)) ?? new Response("no such asset", { status: 404 }),
+      { detail: { hide: true } },
+    )
     .get(
       "/ui/metrics",
       async ({ request, query }) => {
