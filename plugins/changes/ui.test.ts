@@ -366,6 +366,8 @@ describe.skipIf(!browserAvailable)("in a browser", () => {
     await page.waitForFunction(() => (window as unknown as { __sse: { connected: boolean } }).__sse.connected)
     return page
   }
+  const sseMessages = (page: Page) =>
+    page.evaluate(() => (window as unknown as { __sse: { messages: number } }).__sse.messages)
   /** The summary says as many changes as the list shows (waits for it). */
   const summaryCountsRows = (page: Page) =>
     page.waitForFunction(
@@ -410,21 +412,28 @@ describe.skipIf(!browserAvailable)("in a browser", () => {
       undefined,
       { timeout: 12_000 },
     )
-    await elsewhere("listed and streamed")
-    const second = await openLive()
-    const other = await second.getAttribute("#changes-rows tr.change:first-child", "data-id")
-    expect(await second.textContent("#changes-rows tr.change:first-child")).toContain("listed and streamed")
-    // the next poll brings it to both pages
-    await page.waitForSelector(`#changes-live tr.change[data-id="${other}"]`, { timeout: 12_000 })
-    await second.waitForFunction(
-      () => (window as unknown as { __sse: { messages: number } }).__sse.messages > 0,
-      undefined,
-      { timeout: 5000 },
-    )
-    expect(await copies(second, other as string)).toBe(1)
+    // a poll may still come sooner (PostgreSQL also wakes on notifications): then the second page's stream
+    // started too late to bring the row, and the case is tried again
+    let second: Page | undefined
+    let other = ""
+    for (let attempt = 1; attempt <= 3 && !second; attempt++) {
+      await elsewhere(`listed and streamed ${attempt}`)
+      const candidate = await openLive()
+      other = (await candidate.getAttribute("#changes-rows tr.change:first-child", "data-id")) ?? ""
+      expect(await candidate.textContent("#changes-rows tr.change:first-child")).toContain(
+        "listed and streamed",
+      )
+      await page.waitForSelector(`#changes-live tr.change[data-id="${other}"]`, { timeout: 12_000 })
+      await candidate.waitForTimeout(500) // the row reaches both pages' streams at once
+      const streamed = (await sseMessages(candidate)) > 0
+      if (streamed) second = candidate
+      else await candidate.close()
+    }
+    if (!second) throw new Error("no second page whose stream brought a row it already listed")
+    expect(await copies(second, other)).toBe(1)
     await summaryCountsRows(second)
     await summaryCountsRows(page)
     await second.close()
     await page.close()
-  }, 30_000)
+  }, 60_000)
 })
