@@ -25,6 +25,31 @@
   }
   const PRESETS = ["15m", "1h", "4h", "24h", "7d", "30d"]
 
+  // a custom window as the URL writes it (90m, 1.5h, 2d), also from "90 min", "1.5 hours", "2 days";
+  // undefined when it is none (the server's parseWindow: up to 6 digits and 3 decimals, > 0, ≤ 400 days)
+  const UNIT_MINUTES = {
+    ...{ m: 1, min: 1, mins: 1, minute: 1, minutes: 1 },
+    ...{ h: 60, hr: 60, hrs: 60, hour: 60, hours: 60 },
+    ...{ d: 1440, day: 1440, days: 1440 },
+  }
+  const windowOf = (text) => {
+    const m = /^(\d{1,6}(?:\.\d{1,3})?)\s*([a-z]+)$/i.exec(text.trim())
+    const unit = m?.[2].toLowerCase()
+    if (!m || !Object.hasOwn(UNIT_MINUTES, unit)) return undefined
+    const minutes = Number(m[1]) * UNIT_MINUTES[unit]
+    return minutes > 0 && minutes <= 400 * 1440 ? `${m[1]}${unit[0]}` : undefined
+  }
+  /** Inline feedback next to the custom window input ("" clears it). */
+  const windowError = (message) => {
+    const input = document.getElementById("changes-window-custom")
+    const error = document.getElementById("changes-window-error")
+    if (!input || !error) return
+    error.textContent = message
+    error.hidden = !message
+    if (message) input.setAttribute("aria-invalid", "true")
+    else input.removeAttribute("aria-invalid")
+  }
+
   // visible controls follow the hidden state
   const sync = () => {
     const f = form()
@@ -33,7 +58,10 @@
     const until = f.elements.until.value
     for (const b of f.querySelectorAll("[data-window]")) b.classList.toggle("on", b.dataset.window === w)
     const custom = document.getElementById("changes-window-custom")
-    if (custom && document.activeElement !== custom) custom.value = PRESETS.includes(w) ? "" : w
+    if (custom && document.activeElement !== custom) {
+      custom.value = PRESETS.includes(w) ? "" : w
+      windowError("")
+    }
     const local = document.getElementById("changes-until-local")
     if (local && document.activeElement !== local) local.value = until ? localInput(Number(until)) : ""
     const now = f.querySelector("[data-now]")
@@ -52,15 +80,34 @@
       const t = e.target
       if (!f || !(t instanceof HTMLInputElement)) return
       if (t.id === "changes-window-custom") {
-        const v = t.value.trim()
-        if (/^\d+(\.\d+)?[mhd]$/.test(v)) f.elements.window.value = v
-        else e.stopPropagation()
+        const text = t.value.trim()
+        const w = windowOf(text)
+        windowError(
+          w || !text
+            ? ""
+            : `"${text}" is not a window: a number and a unit, e.g. 90m, 6h, 2d (at most 400 days)`,
+        )
+        if (w) f.elements.window.value = w
+        else e.stopPropagation() // nothing to fetch: the view stays as it is
       } else if (t.id === "changes-until-local") {
         const ms = t.value ? new Date(t.value).getTime() : Number.NaN
         f.elements.until.value = Number.isNaN(ms) ? "" : String(Math.floor(ms / 1000))
       }
     },
     true, // capture: the hidden inputs are set before htmx reads the form on the bubbling change
+  )
+
+  // typing a custom window fetches nothing (the form's `input` trigger is for the text filters); the
+  // feedback waits for the change
+  document.addEventListener(
+    "input",
+    (e) => {
+      if (e.target instanceof HTMLInputElement && e.target.id === "changes-window-custom") {
+        e.stopPropagation()
+        windowError("")
+      }
+    },
+    true,
   )
 
   document.addEventListener("click", (e) => {

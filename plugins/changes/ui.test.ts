@@ -289,6 +289,40 @@ describe.skipIf(!browserAvailable)("in a browser", () => {
     await context.close()
   }, 20_000)
 
+  test('custom window: "90 min" reads as 90m; a value that is no window gets inline feedback', async () => {
+    const page = await browser.newPage()
+    await page.goto(`${base}/ui/changes?window=1h`)
+    await page.waitForSelector("#changes-rows tr.change")
+    const custom = "#changes-window-custom"
+    const windowParam = () => new URL(page.url()).searchParams.get("window")
+    await page.fill(custom, "90 min")
+    await page.press(custom, "Tab")
+    await page.waitForURL(/window=90m/, { timeout: 5000 })
+    expect(await page.isVisible("#changes-window-error")).toBe(false)
+
+    await page.fill(custom, "90 mni")
+    await page.press(custom, "Tab")
+    await page.waitForSelector("#changes-window-error", { state: "visible", timeout: 5000 })
+    expect(await page.textContent("#changes-window-error")).toBe(
+      '"90 mni" is not a window: a number and a unit, e.g. 90m, 6h, 2d (at most 400 days)',
+    )
+    expect(await page.getAttribute(custom, "aria-invalid")).toBe("true")
+    expect(windowParam()).toBe("90m") // the view stays as it was
+
+    await page.fill(custom, "500 days") // beyond the API's 400 days
+    await page.press(custom, "Tab")
+    await page.waitForSelector("#changes-window-error:has-text('\"500 days\"')")
+    expect(windowParam()).toBe("90m")
+
+    await page.fill(custom, "1.5 hours")
+    await page.press(custom, "Tab")
+    await page.waitForURL(/window=1\.5h/)
+    expect(await page.isVisible("#changes-window-error")).toBe(false)
+    expect(await page.getAttribute(custom, "aria-invalid")).toBeNull()
+    expect(await page.locator(".notice").count()).toBe(0)
+    await page.close()
+  }, 20_000)
+
   test("legacy #fragment and React query-string permalinks open the same view", async () => {
     const page = await browser.newPage()
     await page.goto(`${base}/#hours_ago=1&until=${T0 / 1000}&category=dns,flag`)

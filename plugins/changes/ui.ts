@@ -82,7 +82,8 @@ ${v.dashboard ? html`<input type="hidden" name="dashboard" value="1">` : ""}
 <div class="row">
   <span class="muted small">Window</span>
   ${PRESETS.map((p) => html`<button type="button" class="chip ${v.window === p ? "on" : ""}" data-window="${p}">${p}</button>`)}
-  <label class="small">custom <input id="changes-window-custom" size="5" placeholder="90m" value="${custom ? v.window : ""}" aria-label="custom window, e.g. 90m, 6h, 2d"></label>
+  <label class="small">custom <input id="changes-window-custom" size="7" placeholder="90m" value="${custom ? v.window : ""}" aria-label="custom window, e.g. 90m, 6h, 2d" aria-describedby="changes-window-error"></label>
+  <span id="changes-window-error" class="error small" role="alert" hidden></span>
   <label class="small">ending <input type="datetime-local" id="changes-until-local" step="1" aria-label="window end (empty = now)"></label>
   <button type="button" class="chip" data-now ${v.until === undefined ? "hidden" : ""}>now</button>
 </div>
