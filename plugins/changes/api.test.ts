@@ -156,6 +156,61 @@ describe("native API", () => {
     expect(await count()).toBe(2)
   })
 
+  test("JSON only: a form or text body is a 415 naming the type to send, nothing stored; OpenAPI lists JSON alone", async () => {
+    const post = (body: BodyInit, type?: string) =>
+      app.request("/api/v1/changes", {
+        method: "POST",
+        body,
+        headers: type ? { "content-type": type } : undefined,
+      })
+    const refused = async (r: Response, type: string) => {
+      expect(r.status).toBe(415)
+      expect(((await r.json()) as { error: { message: string } }).error.message).toBe(
+        `a body of type ${type} is not accepted here; send application/json`,
+      )
+    }
+    await refused(
+      await post("category=a&description=b", "application/x-www-form-urlencoded"),
+      "application/x-www-form-urlencoded",
+    )
+    await refused(
+      await post(new URLSearchParams({ category: "a", description: "b" })),
+      "application/x-www-form-urlencoded",
+    )
+    const form = new FormData()
+    form.set("category", "a")
+    form.set("description", "b")
+    await refused(await post(form), "multipart/form-data")
+    await refused(await post('{"category":"a","description":"b"}', "text/plain"), "text/plain")
+    expect(await count()).toBe(0)
+    // JSON, with a charset or as another +json type, or sent without a type
+    const json = '{"category":"a","description":"b"}'
+    expect((await post(json, "application/json; charset=utf-8")).status).toBe(201)
+    expect((await post(json, "application/merge-patch+json")).status).toBe(201)
+    expect((await post(new TextEncoder().encode(json))).status).toBe(201) // bytes: no Content-Type
+    const empty = await app.request("/api/v1/changes", { method: "POST" })
+    expect(empty.status).toBe(422)
+    expect(await empty.text()).toContain("no body: send a change object or an array of 1 to 1000 as JSON")
+    expect(await count()).toBe(3)
+    // the changelog API keeps parsing any Content-Type as JSON (its clients' wire format)
+    const legacy = await app.request("/api/events", {
+      method: "POST",
+      body: '{"criticality":1,"unix_timestamp":1795000000,"category":"a","description":"b"}',
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+    })
+    expect(legacy.status).toBe(201)
+    expect(await count()).toBe(4)
+    const doc = (await (await app.request("/openapi/json")).json()) as {
+      paths: Record<
+        string,
+        { post: { requestBody: { content: Record<string, unknown> }; responses: object } }
+      >
+    }
+    const op = doc.paths["/api/v1/changes"].post
+    expect(Object.keys(op.requestBody.content)).toEqual(["application/json"])
+    expect(Object.keys(op.responses)).toContain("415")
+  })
+
   test("a wrong value or type in any field is a 422 naming that field (and the item), never the whole body", async () => {
     const fields = ["category", "description", "criticality", "timestamp", "service", "environment"]
     fields.push("author", "url", "tags")
@@ -328,5 +383,12 @@ describe("native API roles", () => {
     const { token: reader } = await createToken(app.db, { name: "reader-2", roles: ["read"], now: T0 })
     const headers = { authorization: `Bearer ${reader}` }
     expect((await app.request("/api/v1/changes", { method: "POST", json: bad, headers })).status).toBe(403)
+    // a body of a refused type too: the role first, then the type (415)
+    const form = { method: "POST", body: "category=a&description=b" }
+    const formType = { "content-type": "application/x-www-form-urlencoded" }
+    expect((await app.request("/api/v1/changes", { ...form, headers: formType })).status).toBe(401)
+    expect(
+      (await app.request("/api/v1/changes", { ...form, headers: { ...headers, ...formType } })).status,
+    ).toBe(403)
   })
 })

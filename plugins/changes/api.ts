@@ -109,13 +109,17 @@ function invalidBody(problems: Problem[]): ApiError {
   )
 }
 
+/** Form bodies, which Elysia also parses into objects (STRUCTURED_BODY): POST /api/v1/changes takes JSON only. */
+const FORM_BODY = /^(application\/x-www-form-urlencoded|multipart\/form-data)/i
+const isJson = (type: string) => STRUCTURED_BODY.test(type) && !FORM_BODY.test(type)
+
 export function apiRoutes(ctx: PluginContext, store: ChangeStore) {
   const read = ctx.auth.need("read")
   const ingest = ctx.auth.need("ingest")
   // The body schema below is a union (object or array), whose own error names no field ("(root) Value
   // should be one of 'object', 'array'"). So the role and then the body are checked first, in `transform`
   // (it runs before validation), by the same function that turns the body into rows; the rows wait here for
-  // the handler. A body of another type is left to the schema (415) and never reaches the handler.
+  // the handler. A body of another type than JSON (a form, text) is refused there too, with 415.
   const checked = new WeakMap<Request, NewChange[]>()
   const rowsOf = (body: unknown): NewChange[] => {
     const r = changesFromBody(body, "api", ctx.now())
@@ -132,21 +136,37 @@ export function apiRoutes(ctx: PluginContext, store: ChangeStore) {
         return { ids }
       },
       {
+        // JSON only, and so documented: a body of another type (or none) is read as text, which transform
+        // refuses after the role check; a JSON body, or one sent without a type, goes to the JSON parser
+        parse: [
+          ({ request, contentType }) =>
+            !request.body || (contentType && !isJson(contentType)) ? request.text() : undefined,
+          "json",
+        ],
         async transform({ body, request }) {
           // who may not ingest learns nothing about the body: 401/403 first, as for a valid one
           await ingest({ request, body })
           const type = request.headers.get("content-type")
-          if (type && !STRUCTURED_BODY.test(type)) return
-          checked.set(request, rowsOf(body))
+          if (type && !isJson(type))
+            throw new ApiError(
+              415,
+              "unsupported_media_type",
+              `a body of type ${type.split(";")[0]} is not accepted here; send application/json`,
+            )
+          // typed by the schema, which has not run yet: no body at all arrives as "" (see parse)
+          const given: unknown = body
+          checked.set(request, rowsOf(given === "" ? undefined : given))
         },
         body: t.Union([ChangeCreate, t.Array(ChangeCreate, { minItems: 1, maxItems: MAX_BATCH })], {
           description: `one change, or an array of 1 to ${MAX_BATCH} (all or nothing)`,
         }),
         response: {
           201: t.Object({ ids: t.Array(t.Integer(), { description: "ids of the stored events, in order" }) }),
+          400: errorSchema,
           401: errorSchema,
           403: errorSchema,
           413: errorSchema,
+          415: errorSchema,
           422: errorSchema,
           503: errorSchema,
         },
