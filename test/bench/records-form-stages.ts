@@ -11,7 +11,7 @@
  *   logbook    Logbook itself (`logbook serve`, SQLite, all plugins): route + core + group-commit storage
  * Rounds interleave the stages; medians are printed and written to `.bench/records-form-stages.json`.
  *
- *   bun test/bench/records-form-stages.ts [--rounds 3] [--seconds 6]
+ *   bun test/bench/records-form-stages.ts [--rounds 5] [--seconds 5]
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
@@ -28,8 +28,8 @@ type Stage = (typeof STAGES)[number]
 const { values: opts } = parseArgs({
   args: process.argv.slice(2),
   options: {
-    rounds: { type: "string", default: "3" },
-    seconds: { type: "string", default: "6" },
+    rounds: { type: "string", default: "5" },
+    seconds: { type: "string", default: "5" },
     serve: { type: "string" },
     port: { type: "string" },
   },
@@ -48,6 +48,7 @@ if (opts.serve) {
     hostname: "127.0.0.1",
     port: Number(opts.port),
     async fetch(request) {
+      if (request.method === "GET") return new Response("ok") // the parent's readiness probe
       if (stage === "route") return post(request)
       const text = await request.text()
       if (stage !== "plain") {
