@@ -82,6 +82,70 @@ describe("Spring Boot actuator loggers", () => {
   })
 })
 
+describe("Spring Boot actuator loggers over HTTP: JSON only", () => {
+  test("a form, text or missing body never clears a level: 415 for other types, 400 for no JSON object", async () => {
+    const base = await app.listen()
+    const url = `${base}/actuator/loggers/logbook.changes`
+    const post = (body: BodyInit | undefined, type?: string, auth = true) =>
+      fetch(url, {
+        method: "POST",
+        body,
+        headers: { ...(auth ? adminHeaders : {}), ...(type ? { "content-type": type } : {}) },
+      })
+    const configured = async () =>
+      ((await (await fetch(url, { headers: adminHeaders })).json()) as { configuredLevel: string | null })
+        .configuredLevel
+    expect((await post('{"configuredLevel":"WARN"}', "application/json")).status).toBe(204)
+    expect(await configured()).toBe("WARN")
+    const body = '{"configuredLevel":"DEBUG"}'
+    for (const type of [
+      "application/x-www-form-urlencoded",
+      "text/plain;charset=UTF-8",
+      "multipart/form-data",
+    ]) {
+      const r = await post(body, type)
+      expect(r.status).toBe(415)
+      const e = (await r.json()) as { status: number; error: string; message: string; path: string }
+      expect(e).toMatchObject({
+        status: 415,
+        error: "Unsupported Media Type",
+        path: "/actuator/loggers/logbook.changes",
+      })
+      expect(e.message).toContain("send application/json")
+      expect(await configured()).toBe("WARN")
+    }
+    // no body, an empty body, invalid JSON and JSON that is not an object: 400, the level stays
+    for (const [b, type] of [
+      [undefined, undefined],
+      ["", "application/json"],
+      ["{", "application/json"],
+      ['"DEBUG"', "application/json"],
+      ["[]", "application/json"],
+    ] as const) {
+      const r = await post(b, type)
+      expect(r.status).toBe(400)
+      expect(((await r.json()) as { status: number }).status).toBe(400)
+      expect(await configured()).toBe("WARN")
+    }
+    // who is not an admin learns nothing about the body: 401 first, whatever its type
+    expect((await post(body, "application/x-www-form-urlencoded", false)).status).toBe(401)
+    expect((await post("{", "application/json", false)).status).toBe(401)
+    // Spring's actuator types, a charset, and a body without a type are read as JSON
+    expect(
+      (await post('{"configuredLevel":"ERROR"}', "application/vnd.spring-boot.actuator.v3+json")).status,
+    ).toBe(204)
+    expect(await configured()).toBe("ERROR")
+    expect(
+      (await post('{"configuredLevel":"INFO"}', "application/vnd.spring-boot.actuator.v2+json")).status,
+    ).toBe(204)
+    expect(await configured()).toBe("INFO")
+    expect((await post(new TextEncoder().encode('{"configuredLevel":"DEBUG"}'))).status).toBe(204)
+    expect(await configured()).toBe("DEBUG")
+    expect((await post("{}", "application/json; charset=utf-8")).status).toBe(204)
+    expect(await configured()).toBeNull()
+  })
+})
+
 describe("c2cwsgiutils logging level", () => {
   const c2c = (qs: string, headers: Record<string, string> = { "x-api-key": ADMIN_TOKEN }, on = app) =>
     on.request(`/c2c/logging/level?${qs}`, { headers })

@@ -26,6 +26,8 @@ import type { LevelsRuntime, LoggerView } from "./runtime"
 import type { Actor } from "./service"
 
 const SPRING_TYPE = "application/vnd.spring-boot.actuator.v3+json"
+/** The request types Spring's actuator reads: application/json and its v2/v3 actuator types. */
+const SPRING_REQUEST_TYPE = /^\s*application\/(json|vnd\.spring-boot\.actuator\.v[23]\+json)\s*(;|$)/i
 
 const json = (body: unknown, status: number, type = "application/json") =>
   new Response(JSON.stringify(body), { status, headers: { "content-type": `${type}; charset=utf-8` } })
@@ -127,7 +129,29 @@ export function compat(ctx: PluginContext, rt: LevelsRuntime) {
     .post(
       "/actuator/loggers/:name",
       async ({ params, request, body }) => {
-        const b = (body && typeof body === "object" ? body : {}) as Record<string, unknown>
+        // Spring reads JSON only (application/json and its actuator types) and answers 415 otherwise; a body
+        // that is missing or not a JSON object is a 400 — neither may reset the level as `{}` does
+        const type = request.headers.get("content-type")
+        if (type && !SPRING_REQUEST_TYPE.test(type))
+          return springError(
+            request,
+            415,
+            "Unsupported Media Type",
+            `Content-Type ${type.split(";")[0]} is not supported; send application/json`,
+          )
+        let b: Record<string, unknown>
+        try {
+          const parsed: unknown = JSON.parse(typeof body === "string" ? body : "")
+          if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) throw new Error()
+          b = parsed as Record<string, unknown>
+        } catch {
+          return springError(
+            request,
+            400,
+            "Bad Request",
+            'the body must be a JSON object: {"configuredLevel":"DEBUG"}, or {} to reset',
+          )
+        }
         try {
           await setOrReset(springName404(params.name), b.configuredLevel ?? null, {
             ttl: b.ttl,
@@ -144,7 +168,8 @@ export function compat(ctx: PluginContext, rt: LevelsRuntime) {
         }
         return new Response(null, { status: 204 })
       },
-      { beforeHandle: admin, ...hide },
+      // the body is read as text whatever its type (the handler checks the type after the role check)
+      { parse: ({ request }) => request.text(), beforeHandle: admin, ...hide },
     )
     .get(
       "/c2c/logging/level",
