@@ -3,7 +3,9 @@
  * callers, the body limit (Content-Length and chunked, on a real socket), CORS, the writer's 503.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
+import { connect } from "node:net"
 import { Elysia } from "elysia"
+import { readLimited } from "../src/http/app"
 import { definePlugin, type LogbookEvents } from "../src/plugin/contract"
 import { samplePlugin } from "./core-sample-plugin"
 import { createTestApp, type TestApp } from "./support"
@@ -313,6 +315,19 @@ test("a body refused before the router counts under the route the router would h
   }
 })
 
+test("a chunked body over the limit is refused even when cancelling the rest never settles", async () => {
+  const chunk = new Uint8Array(1024)
+  const body = new ReadableStream<Uint8Array>({
+    pull: (c) => c.enqueue(chunk),
+    cancel: () => new Promise<void>(() => {}),
+  })
+  const outcome = await Promise.race([
+    readLimited(body, 4096).then((b) => (b === undefined ? "refused" : "read")),
+    Bun.sleep(2000).then(() => "hung"),
+  ])
+  expect(outcome).toBe("refused")
+})
+
 describe("on a real socket", () => {
   const raw = async (request: string, body: Uint8Array | string = ""): Promise<string> => {
     const { promise, resolve } = Promise.withResolvers<string>()
@@ -366,6 +381,35 @@ describe("on a real socket", () => {
     expect(out).toContain('"code":"payload_too_large"')
     expect(event.status).toBe(413)
   })
+
+  // a body far over the limit (the audit's was 10.6 MB): the 413 comes while the client is still sending, and
+  // the connection is closed after it (the rest of the body is never read); a keep-alive client, too
+  test("a chunked body 20x over the limit: 413 with Connection: close, and the connection closes", async () => {
+    const url = new URL(base)
+    const out = await new Promise<string>((resolve) => {
+      let got = ""
+      const s = connect(Number(url.port), url.hostname, () => {
+        s.write(
+          "POST /api/v1/sample/notes HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n",
+        )
+        const chunk = "c".repeat(4096)
+        for (let i = 0; i < 20; i++) s.write(`${chunk.length.toString(16)}\r\n${chunk}\r\n`)
+        s.write("0\r\n\r\n")
+      })
+      s.on("data", (d) => {
+        got += d.toString()
+      })
+      s.on("close", () => resolve(got))
+      s.on("error", () => resolve(got))
+      setTimeout(() => {
+        s.destroy()
+        resolve(`still open after 5 s: ${got}`)
+      }, 5000)
+    })
+    expect(out).toStartWith("HTTP/1.1 413")
+    expect(out.toLowerCase()).toContain("connection: close")
+    expect(out).toContain('"code":"payload_too_large"')
+  }, 10_000)
 
   test("a chunked body under the limit is accepted", async () => {
     const payload = JSON.stringify({ text: "chunked-ok" })

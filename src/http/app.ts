@@ -139,8 +139,12 @@ function bySpecificity(a: string, b: string): number {
   return sb.length - sa.length
 }
 
-/** Reads a body of unknown length (chunked) up to `max` bytes; undefined when it is longer. */
-async function readLimited(
+/**
+ * Reads a body of unknown length (chunked) up to `max` bytes; undefined when it is longer. The rest of a
+ * longer body is cancelled without waiting: Bun's cancel may not settle while the client is still sending
+ * (a body far over the limit was never answered), and the 413 closes the connection anyway.
+ */
+export async function readLimited(
   body: ReadableStream<Uint8Array>,
   max: number,
 ): Promise<Uint8Array<ArrayBuffer> | undefined> {
@@ -152,7 +156,7 @@ async function readLimited(
     if (done) break
     total += value.byteLength
     if (total > max) {
-      await reader.cancel().catch(() => {})
+      reader.cancel().catch(() => {})
       return undefined
     }
     chunks.push(value)
@@ -413,6 +417,8 @@ export function createApp(host: Host): App {
       }
       if (oversized) {
         response = tooLarge(pathname, `larger than the limit`)
+        // the rest of the body is still coming: the connection cannot carry another request
+        response.headers.set("connection", "close")
         refusedOn = routeBeforeRouter(request.method, pathname)
       } else if (await csrfRefused(req, pathname)) {
         response = errorResponse(403, "csrf", "missing or wrong CSRF token: reload the page and try again")
