@@ -151,6 +151,7 @@ describe("sign-in page, session cookie, CSRF", () => {
       body: "token=wrong",
     })
     expect(res.status).toBe(401)
+    expect(res.headers.get("www-authenticate")).toBe('Bearer realm="logbook"')
     expect(await res.text()).toContain("not valid")
   })
 
@@ -305,5 +306,11 @@ describe("sign-in page, session cookie, CSRF", () => {
     expect(await (await app.request("/ui/sample", { headers: { cookie: bob } })).text()).not.toContain(
       ">bob</span>",
     )
+    // the revoked token itself: a 401 that says why, with its challenge
+    const revoked = await app.request("/api/v1/sample/notes/1", {
+      headers: { authorization: `Bearer ${bobToken}` },
+    })
+    expect(revoked.status).toBe(401)
+    expect(revoked.headers.get("www-authenticate")).toBe('Bearer realm="logbook", error="invalid_token"')
   })
 })

@@ -133,6 +133,15 @@ describe("one error shape", () => {
     )
   })
 
+  test("401 for an invalid token carries WWW-Authenticate with error=invalid_token (RFC 6750)", async () => {
+    for (const headers of [{ authorization: "Bearer nope" }, { "x-api-key": "nope" }])
+      for (const path of ["/api/v1/sample/notes/1", "/api/v1/sample/admin"]) {
+        const res = await app.request(path, { headers })
+        expect(res.status).toBe(401)
+        expect(res.headers.get("www-authenticate")).toBe('Bearer realm="logbook", error="invalid_token"')
+      }
+  })
+
   test("403 for a token without the role", async () => {
     const created = await app.request("/api/v1/tokens", {
       method: "POST",

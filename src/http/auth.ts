@@ -180,8 +180,11 @@ export function createAuth(opts: {
     need(role: Role) {
       return async (c: { request: Request; body?: unknown }) => {
         const p = await principal(c.request)
+        // every 401 names the scheme to use (RFC 9110); a token that was sent but is no good says so (RFC 6750)
         if (p === invalid)
-          throw new ApiError(401, "unauthorized", "the token is not valid (unknown or revoked)")
+          throw new ApiError(401, "unauthorized", "the token is not valid (unknown or revoked)", undefined, {
+            "www-authenticate": 'Bearer realm="logbook", error="invalid_token"',
+          })
         if (!p.roles.has(role)) {
           if (p.via === "anonymous")
             throw new ApiError(401, "unauthorized", `this needs the ${role} role: send a token`, undefined, {

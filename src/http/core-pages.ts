@@ -85,6 +85,8 @@ ${rows.map(
           return ui.page(request, {
             title: "Sign in",
             status: 401,
+            // a 401 always names a scheme (RFC 9110); Bearer makes no browser ask for a password
+            headers: { "www-authenticate": 'Bearer realm="logbook"' },
             body: signInForm(next, undefined, "That token is not valid (unknown or revoked)."),
           })
         // behind a TLS-terminating proxy the request itself is http: its X-Forwarded-Proto may be trusted
