@@ -134,7 +134,10 @@ describe("one error shape", () => {
   })
 
   test("401 for an invalid token carries WWW-Authenticate with error=invalid_token (RFC 6750)", async () => {
-    for (const headers of [{ authorization: "Bearer nope" }, { "x-api-key": "nope" }])
+    for (const headers of [{ authorization: "Bearer nope" }, { "x-api-key": "nope" }] as Record<
+      string,
+      string
+    >[])
       for (const path of ["/api/v1/sample/notes/1", "/api/v1/sample/admin"]) {
         const res = await app.request(path, { headers })
         expect(res.status).toBe(401)
