@@ -3,8 +3,10 @@
  * list with filters and a cursor, counts per category for a window, get by id. Creating needs the
  * `ingest` role, reading `read`.
  */
+import { Type } from "@sinclair/typebox"
 import { Elysia, t } from "elysia"
 import { ApiError, errorSchema, STRUCTURED_BODY, unprocessable } from "../../src/http/errors"
+import { paramInteger } from "../../src/http/params"
 import type { PluginContext } from "../../src/plugin/contract"
 import { changesFromBody, MAX_BATCH, type Problem } from "./input"
 import { filterFromParams } from "./query"
@@ -26,7 +28,7 @@ const ChangeCreate = t.Object(
     category: text(LIMITS.category, "free-text group, e.g. deploy, dns, flag"),
     description: text(LIMITS.description, "what changed; links (http/https) are shown clickable"),
     criticality: t.Optional(
-      t.Union([t.Integer({ minimum: 1, maximum: 5 }), t.String({ maxLength: 16 })], {
+      t.Union([Type.Integer({ minimum: 1, maximum: 5 }), t.String({ maxLength: 16 })], {
         description: "1–5 or info, notice, warning, error, critical (default 1)",
       }),
     ),
@@ -50,9 +52,9 @@ const ChangeCreate = t.Object(
 )
 
 const ChangeEventSchema = t.Object({
-  id: t.Integer(),
-  timestamp: t.Integer({ description: "epoch ms" }),
-  criticality: t.Union([t.Integer(), t.Null()], { description: "1–5; null = unknown (old clients)" }),
+  id: Type.Integer(),
+  timestamp: Type.Integer({ description: "epoch ms" }),
+  criticality: t.Union([Type.Integer(), t.Null()], { description: "1–5; null = unknown (old clients)" }),
   criticality_name: t.String({ description: "info, notice, warning, error, critical, or ? when unknown" }),
   category: t.Union([t.String(), t.Null()]),
   description: t.Union([t.String(), t.Null()]),
@@ -161,7 +163,9 @@ export function apiRoutes(ctx: PluginContext, store: ChangeStore) {
           description: `one change, or an array of 1 to ${MAX_BATCH} (all or nothing)`,
         }),
         response: {
-          201: t.Object({ ids: t.Array(t.Integer(), { description: "ids of the stored events, in order" }) }),
+          201: t.Object({
+            ids: t.Array(Type.Integer(), { description: "ids of the stored events, in order" }),
+          }),
           400: errorSchema,
           401: errorSchema,
           403: errorSchema,
@@ -199,7 +203,7 @@ export function apiRoutes(ctx: PluginContext, store: ChangeStore) {
         beforeHandle: read,
         query: t.Object({
           ...FilterQuery,
-          limit: t.Optional(t.Integer({ minimum: 1, maximum: 1000, default: 100 })),
+          limit: t.Optional(paramInteger({ minimum: 1, maximum: 1000, default: 100 })),
           cursor: t.Optional(t.String({ maxLength: 64, description: "next_cursor of the previous page" })),
         }),
         response: {
@@ -233,10 +237,12 @@ export function apiRoutes(ctx: PluginContext, store: ChangeStore) {
         query: t.Object(FilterQuery),
         response: {
           200: t.Object({
-            from: t.Union([t.Integer(), t.Null()], { description: "epoch ms" }),
-            until: t.Integer({ description: "epoch ms" }),
-            total: t.Integer(),
-            categories: t.Array(t.Object({ category: t.Union([t.String(), t.Null()]), count: t.Integer() })),
+            from: t.Union([Type.Integer(), t.Null()], { description: "epoch ms" }),
+            until: Type.Integer({ description: "epoch ms" }),
+            total: Type.Integer(),
+            categories: t.Array(
+              t.Object({ category: t.Union([t.String(), t.Null()]), count: Type.Integer() }),
+            ),
           }),
           400: errorSchema,
           401: errorSchema,
@@ -255,7 +261,7 @@ export function apiRoutes(ctx: PluginContext, store: ChangeStore) {
       },
       {
         beforeHandle: read,
-        params: t.Object({ id: t.Integer({ minimum: 1 }) }),
+        params: t.Object({ id: paramInteger({ minimum: 1 }) }),
         response: {
           200: ChangeEventSchema,
           401: errorSchema,

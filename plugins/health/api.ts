@@ -3,8 +3,10 @@
  * `/livez` `/readyz` `/startupz`, panopticon `/healthcheck/`, c2cwsgiutils `/c2c/health_check`, Spring
  * `/actuator/health`, and the native `/api/v1/health` API. Compatibility routes build their exact bodies.
  */
+import { Type } from "@sinclair/typebox"
 import { Elysia, t } from "elysia"
 import { ApiError, errorResponse } from "../../src/http/errors"
+import { paramInteger } from "../../src/http/params"
 import type { FastRoute } from "../../src/plugin/contract"
 import {
   c2c,
@@ -283,12 +285,12 @@ const CheckView = t.Object({
   durationMs: t.Number(),
   time: t.String({ format: "date-time", description: "When this result was observed." }),
   since: t.Union([t.String({ format: "date-time" }), t.Null()], { description: "In this status since." }),
-  level: t.Integer(),
+  level: Type.Integer(),
   groups: t.Array(t.String()),
   critical: t.Boolean(),
-  timeoutMs: t.Integer(),
-  cacheTtlMs: t.Integer(),
-  intervalMs: t.Integer(),
+  timeoutMs: Type.Integer(),
+  cacheTtlMs: Type.Integer(),
+  intervalMs: Type.Integer(),
   componentType: t.String(),
   source: t.String(),
   observedValue: t.Optional(t.Unknown()),
@@ -298,10 +300,12 @@ const CheckView = t.Object({
 })
 
 const TransitionView = t.Object({
-  id: t.Integer(),
+  id: Type.Integer(),
   instance: t.String(),
   check: t.String(),
-  from: t.Union([StatusT, t.Null()]),
+  from: t.Union([t.Literal("pass"), t.Literal("warn"), t.Literal("fail"), t.Null()], {
+    description: "null for the first result of a check",
+  }),
   to: StatusT,
   message: t.Optional(t.String()),
   at: t.String({ format: "date-time" }),
@@ -416,7 +420,7 @@ function nativeApi(h: Health) {
         query: t.Object({
           check: t.Optional(t.String({ minLength: 1 })),
           instance: t.Optional(t.String({ minLength: 1 })),
-          limit: t.Optional(t.Integer({ minimum: 1, maximum: 1000, default: 100 })),
+          limit: t.Optional(paramInteger({ minimum: 1, maximum: 1000, default: 100 })),
         }),
         response: t.Object({ transitions: t.Array(TransitionView) }),
         detail: { summary: "Status transitions of health checks (all instances, newest first)", tags },

@@ -3,8 +3,10 @@
  * NDJSON with a per-item report, search with the query language, histogram, record, around, loggers.
  * Times in responses are integer microseconds (`ts`) plus an ISO 8601 string (`time`).
  */
+import { Type } from "@sinclair/typebox"
 import { Elysia, t } from "elysia"
 import { ApiError } from "../../src/http/errors"
+import { paramInteger } from "../../src/http/params"
 import { countRejected, mediaType, ndjsonRecords, normaliseOne } from "./ingest"
 import { levelName, parseLevel } from "./levels"
 import { RecordError } from "./normalise"
@@ -23,10 +25,10 @@ import type { RecordsContext } from "./settings"
 import { parseInstant } from "./timeline"
 
 const RecordJson = t.Object({
-  id: t.Number(),
-  ts: t.Number({ description: "microseconds since the epoch, UTC" }),
+  id: Type.Integer(),
+  ts: Type.Integer({ description: "microseconds since the epoch, UTC" }),
   time: t.String({ description: "ISO 8601, UTC, microsecond precision" }),
-  level: t.Number(),
+  level: Type.Integer(),
   levelName: t.String(),
   name: t.String(),
   message: t.String(),
@@ -36,12 +38,12 @@ const RecordJson = t.Object({
 })
 
 const IngestReport = t.Object({
-  ids: t.Array(t.Number(), { description: "ids of the stored records, in input order" }),
-  stored: t.Number(),
+  ids: t.Array(Type.Integer(), { description: "ids of the stored records, in input order" }),
+  stored: Type.Integer(),
   errors: t.Array(
     t.Object({
-      index: t.Number({ description: "0-based position in a JSON array, or 1-based NDJSON line number" }),
-      status: t.Number(),
+      index: Type.Integer({ description: "0-based position in a JSON array, or 1-based NDJSON line number" }),
+      status: Type.Integer(),
       message: t.String(),
     }),
   ),
@@ -235,7 +237,7 @@ export function recordsApi(ctx: RecordsContext) {
           to: t.Optional(t.String({ description: "exclusive; RFC 3339 or epoch seconds" })),
           level: t.Optional(t.String({ description: "minimum level: number or name" })),
           cursor: t.Optional(t.String()),
-          limit: t.Optional(t.Numeric({ minimum: 1, maximum: 1000 })),
+          limit: t.Optional(paramInteger({ minimum: 1, maximum: 1000 })),
         }),
         response: {
           200: t.Object({ items: t.Array(RecordJson), nextCursor: t.Optional(t.String()) }),
@@ -268,15 +270,17 @@ export function recordsApi(ctx: RecordsContext) {
           from: t.Optional(t.String({ description: "default: 24 hours before `to`" })),
           to: t.Optional(t.String({ description: "default: now" })),
           bucket: t.Optional(
-            t.Numeric({ minimum: 1, description: "bucket size in seconds (default: 60 buckets)" }),
+            paramInteger({ minimum: 1, description: "bucket size in seconds (default: 60 buckets)" }),
           ),
         }),
         response: {
           200: t.Object({
-            from: t.Number(),
-            to: t.Number(),
-            bucketSeconds: t.Number(),
-            buckets: t.Array(t.Object({ start: t.Number(), counts: t.Record(t.String(), t.Number()) })),
+            from: Type.Integer({ description: "microseconds since the epoch" }),
+            to: Type.Integer({ description: "microseconds since the epoch" }),
+            bucketSeconds: Type.Integer(),
+            buckets: t.Array(
+              t.Object({ start: Type.Integer(), counts: t.Record(t.String(), Type.Integer()) }),
+            ),
           }),
           400: Err,
         },
@@ -290,9 +294,9 @@ export function recordsApi(ctx: RecordsContext) {
         beforeHandle: read,
         query: t.Object({
           prefix: t.Optional(t.String()),
-          limit: t.Optional(t.Numeric({ minimum: 1, maximum: 1000 })),
+          limit: t.Optional(paramInteger({ minimum: 1, maximum: 1000 })),
         }),
-        response: { 200: t.Array(t.Object({ name: t.String(), count: t.Number() })) },
+        response: { 200: t.Array(t.Object({ name: t.String(), count: Type.Integer() })) },
         detail: { summary: "Distinct logger names with record counts (autocomplete)", tags },
       },
     )
@@ -305,7 +309,7 @@ export function recordsApi(ctx: RecordsContext) {
       },
       {
         beforeHandle: read,
-        params: t.Object({ id: t.Numeric({ minimum: 1 }) }),
+        params: t.Object({ id: paramInteger({ minimum: 1 }) }),
         response: { 200: RecordJson, 404: Err },
         detail: { summary: "One record", tags },
       },
@@ -328,10 +332,10 @@ export function recordsApi(ctx: RecordsContext) {
       },
       {
         beforeHandle: read,
-        params: t.Object({ id: t.Numeric({ minimum: 1 }) }),
+        params: t.Object({ id: paramInteger({ minimum: 1 }) }),
         query: t.Object({
-          before: t.Optional(t.Numeric({ minimum: 0, maximum: 1000 })),
-          after: t.Optional(t.Numeric({ minimum: 0, maximum: 1000 })),
+          before: t.Optional(paramInteger({ minimum: 0, maximum: 1000 })),
+          after: t.Optional(paramInteger({ minimum: 0, maximum: 1000 })),
           sameLogger: t.Optional(t.String()),
           sameProcess: t.Optional(t.String()),
         }),
