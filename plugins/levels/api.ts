@@ -96,6 +96,8 @@ export async function actorOf(ctx: PluginContext, request: Request): Promise<Act
 
 export function api(ctx: PluginContext, rt: LevelsRuntime) {
   const read = ctx.auth.need("read")
+  // admin routes check the role in `transform`, which runs before the body, query and params are validated:
+  // who may not change levels gets 401/403 for any body, never a 422 describing it
   const admin = ctx.auth.need("admin")
   const { service } = rt
   const numId = (s: string) => {
@@ -155,7 +157,7 @@ export function api(ctx: PluginContext, rt: LevelsRuntime) {
         return o
       },
       {
-        beforeHandle: admin,
+        transform: admin,
         body: t.Object({
           target: t.Optional(t.String({ description: '"logbook" (default) or a remote app name' })),
           logger: t.String({ description: 'dotted name; "root" for the root logger' }),
@@ -185,7 +187,7 @@ export function api(ctx: PluginContext, rt: LevelsRuntime) {
       async ({ params, query, request }) =>
         service.revokeOverride(numId(params.id), await actorOf(ctx, request), query.reason),
       {
-        beforeHandle: admin,
+        transform: admin,
         query: t.Object({ reason: t.Optional(t.String({ maxLength: 1000 })) }),
         response: Override,
         detail: { summary: "Revoke an override (the logger reverts at once)", tags },
@@ -211,7 +213,7 @@ export function api(ctx: PluginContext, rt: LevelsRuntime) {
       async ({ params, body, request }) =>
         service.saveProfile({ name: params.name, ...body }, await actorOf(ctx, request)),
       {
-        beforeHandle: admin,
+        transform: admin,
         body: t.Object({
           levels: t.Record(t.String(), t.Union([t.String(), t.Null()])),
           description: t.Optional(t.String({ maxLength: 1000 })),
@@ -227,7 +229,7 @@ export function api(ctx: PluginContext, rt: LevelsRuntime) {
         return { deleted: params.name }
       },
       {
-        beforeHandle: admin,
+        transform: admin,
         response: t.Object({ deleted: t.String() }),
         detail: { summary: "Delete a profile and its triggers", tags },
       },
@@ -249,7 +251,7 @@ export function api(ctx: PluginContext, rt: LevelsRuntime) {
         return tr
       },
       {
-        beforeHandle: admin,
+        transform: admin,
         body: t.Object({
           profile: t.String(),
           target: t.Optional(t.String()),
@@ -272,7 +274,7 @@ export function api(ctx: PluginContext, rt: LevelsRuntime) {
       async ({ params, body, request }) =>
         service.setTriggerActive(numId(params.id), body.active, await actorOf(ctx, request)),
       {
-        beforeHandle: admin,
+        transform: admin,
         body: t.Object({ active: t.Boolean() }),
         response: Trigger,
         detail: { summary: "Activate or deactivate a trigger", tags },
@@ -285,7 +287,7 @@ export function api(ctx: PluginContext, rt: LevelsRuntime) {
         return { deleted: Number(params.id) }
       },
       {
-        beforeHandle: admin,
+        transform: admin,
         response: t.Object({ deleted: t.Number() }),
         detail: { summary: "Delete a trigger", tags },
       },
