@@ -2,7 +2,7 @@
  * Boot: configuration → plugins (built-in + drop-ins) → host → app. Shared by `serve`, `check` and the
  * tests, so every entry point starts Logbook the same way.
  */
-import { type CoreConfig, coreSettings, readSettings } from "./config"
+import { ConfigError, type CoreConfig, coreSettings, databaseUrlProblem, readSettings } from "./config"
 import type { Db } from "./db/database"
 import { type App, createApp, createUi } from "./http/app"
 import type { Logging } from "./log"
@@ -28,7 +28,10 @@ export interface Booted {
 }
 
 export function loadConfig(env: Record<string, string | undefined> = process.env): CoreConfig {
-  return readSettings(coreSettings, env)
+  const config = readSettings(coreSettings, env)
+  const problem = databaseUrlProblem(config.databaseUrl)
+  if (problem) throw new ConfigError(`LOGBOOK_DATABASE_URL=(redacted) is not valid: ${problem}`)
+  return config
 }
 
 /**

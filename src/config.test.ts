@@ -1,6 +1,14 @@
 import { describe, expect, test } from "bun:test"
 import { Type } from "@sinclair/typebox"
-import { ConfigError, coreSettings, describeSettings, readSettings, setting } from "./config"
+import {
+  ConfigError,
+  coreSettings,
+  databaseUrlProblem,
+  describeSettings,
+  readSettings,
+  setting,
+  withoutUrlPasswords,
+} from "./config"
 
 const read = (env: Record<string, string>) => readSettings(coreSettings, env)
 const problem = (env: Record<string, string>): string => {
@@ -194,5 +202,21 @@ describe("core settings", () => {
     expect(() => readSettings(spec, { LOGBOOK_X_HOSTS: "", LOGBOOK_X_RETENTION_DAYS: "-1" })).toThrow(
       'LOGBOOK_X_RETENTION_DAYS="-1" is not valid: expected a number ≥ 0',
     )
+  })
+})
+
+describe("database URLs", () => {
+  test("a PostgreSQL URL the driver cannot read is a problem named without the URL", () => {
+    expect(databaseUrlProblem("postgres://u:pw@127.0.0.1:5432/db")).toBeUndefined()
+    expect(databaseUrlProblem("")).toBeUndefined()
+    expect(databaseUrlProblem(":memory:")).toBeUndefined()
+    expect(databaseUrlProblem("postgres://u:pw@127.0.0.1:notaport/db")).toStartWith("not a URL")
+    expect(databaseUrlProblem("postgres://u:p%ZZw@127.0.0.1/db")).toContain("percent-escape")
+  })
+  test("passwords in URLs quoted by an error are redacted", () => {
+    expect(
+      withoutUrlPasswords('Invalid URL input: "postgres://postgres:S3cret@host:x/db" and http://a:b@c/'),
+    ).toBe('Invalid URL input: "postgres://postgres:(redacted)@host:x/db" and http://a:(redacted)@c/')
+    expect(withoutUrlPasswords("postgres://user@host/db")).toBe("postgres://user@host/db")
   })
 })

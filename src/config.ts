@@ -169,6 +169,32 @@ function convert(spec: Setting, raw: string): unknown {
   return raw
 }
 
+/**
+ * Why a PostgreSQL URL cannot be used, in words that never repeat it (it may hold a password), or
+ * undefined. The setting's pattern checks only the scheme; a URL with a bad port or a malformed escape
+ * made the driver throw an error quoting the whole URL, password included.
+ */
+export function databaseUrlProblem(url: string): string | undefined {
+  if (!/^postgres(ql)?:\/\//.test(url)) return undefined
+  let parsed: URL
+  try {
+    parsed = new URL(url)
+  } catch {
+    return "not a URL (check the host and the port, and percent-encode special characters in the user and password)"
+  }
+  try {
+    decodeURIComponent(parsed.username)
+    decodeURIComponent(parsed.password)
+  } catch {
+    return "the user or the password holds a malformed percent-escape (%XX)"
+  }
+  return undefined
+}
+
+/** Any `scheme://user:password@` in a text with the password replaced: for errors printed as they are. */
+export const withoutUrlPasswords = (text: string) =>
+  text.replace(/(\b[a-z][a-z0-9+.-]*:\/\/[^\s:/@]*:)[^\s@/]*@/gi, "$1(redacted)@")
+
 /** Validate every setting of `spec` against `env`. Throws ConfigError naming each bad variable. */
 export function readSettings<T extends SettingsSpec>(
   spec: T,

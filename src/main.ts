@@ -2,7 +2,7 @@
 /**
  * The `logbook` command (also the compiled binary): serve | migrate | token | check | types | --version | --help.
  */
-import { ConfigError } from "./config"
+import { ConfigError, withoutUrlPasswords } from "./config"
 import { VERSION } from "./version"
 
 const HELP = `logbook ${VERSION} — what changed, what broke, what is it saying right now
@@ -60,6 +60,7 @@ try {
     console.error(`logbook: invalid configuration:\n${e.message}`)
     process.exit(2)
   }
-  console.error(e)
+  // an error may quote a connection URL (the database driver's do): never with its password
+  console.error(withoutUrlPasswords(e instanceof Error ? (e.stack ?? String(e)) : String(e)))
   process.exit(1)
 }

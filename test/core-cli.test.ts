@@ -33,6 +33,19 @@ describe("configuration errors", () => {
     expect(r.stderr + r.stdout).not.toContain("hunter2")
   })
 
+  test("a PostgreSQL URL the driver cannot read is named, its password never printed", async () => {
+    for (const url of [
+      "postgres://postgres:S3cretPW@127.0.0.1:notaport/x",
+      "postgres://postgres:S3c%ZZretPW@127.0.0.1:5432/x",
+    ])
+      for (const cmd of ["serve", "check", "migrate"]) {
+        const r = await runLogbook([cmd], { ...env, LOGBOOK_DATABASE_URL: url })
+        expect(r.code).toBe(2)
+        expect(r.stderr).toContain("LOGBOOK_DATABASE_URL=(redacted) is not valid")
+        expect(r.stderr + r.stdout).not.toContain("S3c")
+      }
+  })
+
   test("unknown command: exit 2 with usage; --version and --help: exit 0", async () => {
     const bad = await runLogbook(["frobnicate"], env)
     expect(bad.code).toBe(2)
