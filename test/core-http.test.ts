@@ -551,3 +551,17 @@ test("a misspelt LOGBOOK_* variable is warned about at start-up", async () => {
     await typo.close()
   }
 })
+
+test("variables a plugin reads by prefix (envPrefixes) are not called misspelt; the bare prefix is", async () => {
+  const tagged = definePlugin({ id: "prefixed", title: "prefixed", envPrefixes: ["LOGBOOK_PREFIXED_TAG_"] })
+  const app = await createTestApp({
+    plugins: [tagged],
+    env: { LOGBOOK_PREFIXED_TAG_ENV: "prod", LOGBOOK_PREFIXED_TAG_: "x" },
+  })
+  try {
+    const warning = app.logs.find((l) => l.msg.startsWith("unknown LOGBOOK_* variables"))
+    expect(warning?.fields?.variables).toEqual(["LOGBOOK_PREFIXED_TAG_"])
+  } finally {
+    await app.close()
+  }
+})

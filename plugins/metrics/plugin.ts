@@ -24,6 +24,7 @@ export default definePlugin({
   title: "Metrics",
   description: "statsd out and in, Prometheus /metrics, c2c stats.json, charts with change markers.",
   settings: metricsSettings,
+  envPrefixes: ["LOGBOOK_STATSD_TAG_"],
   migrations,
   nav: [{ title: "Metrics", href: "/ui/metrics", order: 40 }],
   widgets: [{ id: "metrics-pins", title: "Pinned metrics", url: "/ui/metrics/widget", order: 40 }],

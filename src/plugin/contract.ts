@@ -302,6 +302,11 @@ export interface LogbookPlugin<S extends SettingsSpec = SettingsSpec> {
   /** Plugins to set up before this one when present. */
   after?: string[]
   settings?: S
+  /**
+   * Prefixes of LOGBOOK_* variables the plugin reads by pattern rather than as declared settings (e.g.
+   * `LOGBOOK_STATSD_TAG_` for `LOGBOOK_STATSD_TAG_<NAME>`): not reported as unknown at start-up.
+   */
+  envPrefixes?: string[]
   migrations?: Migration[]
   nav?: NavEntry[]
   widgets?: Widget[]

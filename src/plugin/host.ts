@@ -211,8 +211,13 @@ export async function createHost(opts: HostOptions): Promise<Host> {
       Object.values(spec as SettingsSpec).map((s) => s.env),
     ),
   )
+  const prefixes = opts.plugins.flatMap((p) => p.plugin.envPrefixes ?? [])
   const unknown = Object.keys(opts.env).filter(
-    (k) => k.startsWith("LOGBOOK_") && !known.has(k) && !NOT_SETTINGS.has(k),
+    (k) =>
+      k.startsWith("LOGBOOK_") &&
+      !known.has(k) &&
+      !NOT_SETTINGS.has(k) &&
+      !prefixes.some((prefix) => k.startsWith(prefix) && k.length > prefix.length),
   )
   if (unknown.length)
     log.warning("unknown LOGBOOK_* variables (misspelt?) are ignored", { variables: unknown })
