@@ -10,6 +10,7 @@ import { coreSettings, type SettingsSpec, settingsTable } from "./config"
 import { openDatabase } from "./db/database"
 import { migrate } from "./db/migrate"
 import type { CheckOutcome, HealthCheck } from "./plugin/contract"
+import { dropInTarget } from "./plugin/dropins"
 // @ts-expect-error a declaration file imported as text (embedded in the binary), not as types
 import dropInTypes from "./plugin/logbook.d.ts" with { type: "text" }
 
@@ -34,7 +35,7 @@ export async function runCommand(cmd: string, args: string[]): Promise<number> {
       return 0
     }
     case "types": {
-      const dir = args[0] ?? loadConfig().pluginsDir
+      const dir = args[0] ?? dropInTarget(loadConfig().pluginsDir)
       mkdirSync(dir, { recursive: true })
       const path = join(dir, "logbook.d.ts")
       await Bun.write(path, dropInTypes)

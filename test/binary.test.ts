@@ -303,6 +303,15 @@ describe.skipIf(Boolean(built.skipped))("compiled binary", () => {
     }
   }, 30_000)
 
+  test("`types` run from another directory writes next to the binary's plugins.d, creating none where it ran", () => {
+    const r = Bun.spawnSync([binary, "types"], { cwd: work, env, stdin: "ignore", timeout: 30_000 })
+    expect(r.exitCode).toBe(0)
+    expect(r.stdout.toString()).toContain(join(home, "plugins.d", "logbook.d.ts"))
+    expect(existsSync(join(home, "plugins.d", "logbook.d.ts"))).toBe(true)
+    // a ./plugins.d created here would shadow the one next to the binary at the next start
+    expect(existsSync(join(work, "plugins.d"))).toBe(false)
+  })
+
   test("LOGBOOK_STRICT_PLUGINS=1 makes the broken drop-in fatal", async () => {
     const proc = Bun.spawn([binary, "serve"], {
       cwd: home,

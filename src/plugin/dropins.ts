@@ -50,6 +50,20 @@ function dropInDir(dir: string): string | undefined {
   return undefined
 }
 
+/**
+ * Where files for the drop-in directory `dir` belong: the directory start-up would load, or — when there
+ * is none yet — next to the compiled binary for a relative `dir` (the working directory when run from
+ * source). Creating `./plugins.d` in whatever directory a command ran from would shadow the one next to
+ * the binary at the next start.
+ */
+export function dropInTarget(dir: string): string {
+  const existing = dropInDir(dir)
+  if (existing) return existing
+  return Bun.isStandaloneExecutable && !isAbsolute(dir)
+    ? resolve(dirname(process.execPath), dir)
+    : resolve(dir)
+}
+
 export async function loadDropIns(dir: string): Promise<DropIns> {
   const out: DropIns = { plugins: [], checks: [], failures: [] }
   const abs = dropInDir(dir)
