@@ -197,6 +197,71 @@ describe("sign-in page, session cookie, CSRF", () => {
     expect(missing.status).toBe(404)
   })
 
+  test("token API: 401/403 come before anything about the body, whatever the body", async () => {
+    const reader = await tokenFor(app, "reader-only", ["read"])
+    const bodies: Array<[string | undefined, string | undefined]> = [
+      ["application/json", "{}"],
+      ["application/json", "{bad"],
+      ["text/plain", "hello"],
+      ["application/x-www-form-urlencoded", "name=t&roles=read"],
+      [undefined, undefined],
+      ["application/json", JSON.stringify({ name: "never", roles: ["read"] })],
+    ]
+    for (const [type, body] of bodies) {
+      const headers: Record<string, string> = type ? { "content-type": type } : {}
+      const anon = await app.request("/api/v1/tokens", { method: "POST", headers, body })
+      expect([type, body, anon.status]).toEqual([type, body, 401])
+      const byReader = await app.request("/api/v1/tokens", {
+        method: "POST",
+        headers: { ...headers, authorization: `Bearer ${reader}` },
+        body,
+      })
+      expect([type, body, byReader.status]).toEqual([type, body, 403])
+    }
+  })
+
+  test("token API: JSON only — form and text are 415 naming application/json, bad JSON 400", async () => {
+    const h = { authorization: `Bearer ${ADMIN}` }
+    for (const [type, body] of [
+      ["application/x-www-form-urlencoded", "name=formed&roles=read"],
+      ["text/plain", '{"name":"texted","roles":["read"]}'],
+    ]) {
+      const res = await app.request("/api/v1/tokens", {
+        method: "POST",
+        headers: { ...h, "content-type": type },
+        body,
+      })
+      expect(res.status).toBe(415)
+      expect(((await res.json()) as { error: { message: string } }).error.message).toContain(
+        "application/json",
+      )
+    }
+    const form = new FormData()
+    form.set("name", "multi")
+    form.set("roles", "read")
+    expect((await app.request("/api/v1/tokens", { method: "POST", headers: h, body: form })).status).toBe(415)
+    const bad = await app.request("/api/v1/tokens", {
+      method: "POST",
+      headers: { ...h, "content-type": "application/json" },
+      body: "{bad",
+    })
+    expect(bad.status).toBe(400)
+    expect((await app.request("/api/v1/tokens", { method: "POST", headers: h })).status).toBe(422)
+    // a JSON body sent without a type is read as JSON (as POST /api/v1/changes does)
+    const untyped = await app.request("/api/v1/tokens", {
+      method: "POST",
+      headers: h,
+      body: new TextEncoder().encode(JSON.stringify({ name: "untyped", roles: ["read", "ingest"] })),
+    })
+    expect(untyped.status).toBe(201)
+    expect(((await untyped.json()) as { roles: string[] }).roles).toEqual(["read", "ingest"])
+    const names = (
+      (await (await app.request("/api/v1/tokens", { headers: h })).json()) as { name: string }[]
+    ).map((t) => t.name)
+    expect(names).not.toContain("formed")
+    expect(names).not.toContain("multi")
+  })
+
   test("never an open redirect", async () => {
     for (const next of ["https://evil.example/", "//evil.example/", "/\\evil.example"]) {
       const res = await app.request("/ui/signin", {

@@ -86,6 +86,12 @@ describe("OpenAPI with the core and a sample plugin", () => {
     expect(Object.keys(post.responses ?? {})).toEqual(expect.arrayContaining(["201", "422"]))
   })
 
+  test("POST /api/v1/tokens takes JSON alone (no form types offered)", () => {
+    expect(Object.keys(doc.paths["/api/v1/tokens"].post.requestBody?.content ?? {})).toEqual([
+      "application/json",
+    ])
+  })
+
   test("the check itself catches a route without schemas", () => {
     const broken: Doc = structuredClone(doc)
     broken.paths["/api/v1/sample/notes"].post = {

@@ -6,6 +6,7 @@ import { Elysia, t } from "elysia"
 import { createToken, listTokens, parseRoles } from "../auth/tokens"
 import type { Host } from "../plugin/host"
 import { ApiError, errorSchema } from "./errors"
+import { jsonBodyAfter } from "./json-body"
 
 const Role = t.Union([t.Literal("read"), t.Literal("ingest"), t.Literal("admin")])
 const TokenInfo = t.Object({
@@ -52,7 +53,8 @@ export function tokenApi(host: Host) {
         }
       },
       {
-        beforeHandle: admin,
+        // JSON only; who may not create tokens learns nothing about the body: 401/403 before 400/415/422
+        ...jsonBodyAfter(admin),
         body: t.Object({
           name: t.String({ pattern: "^[\\w.@-]{1,64}$", description: "1–64 letters, digits, _ . @ -" }),
           roles: t.Array(Role, { minItems: 1, uniqueItems: true }),
@@ -64,9 +66,11 @@ export function tokenApi(host: Host) {
             roles: t.Array(Role),
             token: t.String({ description: "shown once; store it now" }),
           }),
+          400: errorSchema,
           401: errorSchema,
           403: errorSchema,
           409: errorSchema,
+          415: errorSchema,
           422: errorSchema,
         },
         detail: { summary: "Create an API token; the secret is in this response only", tags },
