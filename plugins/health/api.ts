@@ -5,7 +5,7 @@
  */
 import { Type } from "@sinclair/typebox"
 import { Elysia, t } from "elysia"
-import { ApiError, errorResponse } from "../../src/http/errors"
+import { ApiError, errorResponse, errorSchema } from "../../src/http/errors"
 import { paramInteger } from "../../src/http/params"
 import type { FastRoute } from "../../src/plugin/contract"
 import {
@@ -318,6 +318,12 @@ const Overview = t.Object({
   checks: t.Array(CheckView),
 })
 
+/** An error response written out for a route whose responses are given as OpenAPI (`detail.responses`). */
+const errorContent = (description: string) => ({
+  description,
+  content: { "application/json": { schema: errorSchema } },
+})
+
 const iso = (ms: number) => new Date(ms).toISOString()
 
 function checkView(item: Item, v: Viewer) {
@@ -372,7 +378,7 @@ function nativeApi(h: Health) {
         query: t.Object({
           group: t.Optional(t.String({ minLength: 1, description: "Only checks of this group." })),
         }),
-        response: Overview,
+        response: { 200: Overview, 401: errorSchema, 403: errorSchema, 422: errorSchema },
         detail: { summary: "Every health check with its current result and state on this instance", tags },
       },
     )
@@ -386,7 +392,7 @@ function nativeApi(h: Health) {
       {
         beforeHandle: ctx.auth.need("read"),
         params: t.Object({ name: t.String() }),
-        response: CheckView,
+        response: { 200: CheckView, 401: errorSchema, 403: errorSchema, 404: errorSchema },
         detail: { summary: "One health check (cached result unless its TTL ran out)", tags },
       },
     )
@@ -400,7 +406,7 @@ function nativeApi(h: Health) {
       {
         beforeHandle: ctx.auth.need("admin"),
         params: t.Object({ name: t.String() }),
-        response: CheckView,
+        response: { 200: CheckView, 401: errorSchema, 403: errorSchema, 404: errorSchema },
         detail: { summary: "Run one health check now, bypassing its cache (admins)", tags },
       },
     )
@@ -422,7 +428,12 @@ function nativeApi(h: Health) {
           instance: t.Optional(t.String({ minLength: 1 })),
           limit: t.Optional(paramInteger({ minimum: 1, maximum: 1000, default: 100 })),
         }),
-        response: t.Object({ transitions: t.Array(TransitionView) }),
+        response: {
+          200: t.Object({ transitions: t.Array(TransitionView) }),
+          401: errorSchema,
+          403: errorSchema,
+          422: errorSchema,
+        },
         detail: { summary: "Status transitions of health checks (all instances, newest first)", tags },
       },
     )
@@ -464,6 +475,10 @@ function nativeApi(h: Health) {
               description: "text/event-stream of `transition` events",
               content: { "text/event-stream": { schema: { type: "string" } } },
             },
+            400: errorContent("`after` or `Last-Event-ID` is not a transition id"),
+            401: errorContent("no or an unknown credential"),
+            403: errorContent("the credential lacks the read role"),
+            422: errorContent("a query parameter is invalid"),
           },
         },
       },

@@ -5,7 +5,8 @@
  */
 import { Type } from "@sinclair/typebox"
 import { Elysia, t } from "elysia"
-import { ApiError } from "../../src/http/errors"
+import type { OpenAPIV3 } from "openapi-types"
+import { ApiError, errorSchema } from "../../src/http/errors"
 import { paramInteger } from "../../src/http/params"
 import { countRejected, mediaType, ndjsonRecords, normaliseOne } from "./ingest"
 import { levelName, parseLevel } from "./levels"
@@ -49,9 +50,38 @@ const IngestReport = t.Object({
   ),
 })
 
-const Err = t.Object({
-  error: t.Object({ code: t.String(), message: t.String(), details: t.Optional(t.Unknown()) }),
-})
+/** The core's error body. */
+const Err = errorSchema
+/** What a read route answers besides its own: no or an unknown credential, no read role, a bad parameter. */
+const readErrors = { 401: Err, 403: Err, 422: Err }
+
+/**
+ * A record as POST /api/v1/records reads it, for the document only: the route parses its body itself
+ * (`parse: "none"`), so its 400s keep their words. Without `?raw=1`, name, created, levelno and msg or
+ * message are required.
+ */
+const RecordIn: OpenAPIV3.SchemaObject = {
+  type: "object",
+  description:
+    "A Python LogRecord dictionary. Other keys are kept (extra data, LogRecord attributes). With `?raw=1` nothing is required: the dictionary is stored as it is, at level INFO.",
+  required: ["name", "created", "levelno"],
+  anyOf: [{ required: ["msg"] }, { required: ["message"] }],
+  properties: {
+    name: { type: "string", description: "logger name" },
+    created: {
+      anyOf: [{ type: "number" }, { type: "string" }],
+      description: "epoch seconds (a number, or a string of one), year 1 to 9999",
+    },
+    levelno: {
+      anyOf: [{ type: "integer", minimum: 0, maximum: 255 }, { type: "string" }],
+      description: "0–255, or a level name (`WARNING`)",
+    },
+    msg: { description: "the format string (any JSON value), formatted with `args`" },
+    args: { description: "arguments of `msg`: an array or an object" },
+    message: { type: "string", description: "the formatted message (instead of msg and args)" },
+  },
+  additionalProperties: true,
+}
 
 export function isoMicros(ts: number): string {
   const seconds = Math.floor(ts / 1_000_000)
@@ -189,7 +219,16 @@ export function recordsApi(ctx: RecordsContext) {
         query: t.Object({
           raw: t.Optional(t.String({ description: "1: store the dict as is (Chronologer raw mode)" })),
         }),
-        response: { 201: IngestReport, 207: IngestReport, 400: Err, 413: Err, 415: Err },
+        response: {
+          201: IngestReport,
+          207: IngestReport,
+          400: Err,
+          401: Err,
+          403: Err,
+          413: Err,
+          415: Err,
+          503: Err,
+        },
         detail: {
           summary: "Ingest records: one JSON object, a JSON array, or NDJSON (one record per line)",
           description:
@@ -198,7 +237,7 @@ export function recordsApi(ctx: RecordsContext) {
           requestBody: {
             content: {
               "application/json": {
-                schema: { oneOf: [{ type: "object" }, { type: "array", items: { type: "object" } }] },
+                schema: { oneOf: [RecordIn, { type: "array", items: RecordIn }] },
               },
               "application/x-ndjson": { schema: { type: "string" } },
             },
@@ -242,6 +281,7 @@ export function recordsApi(ctx: RecordsContext) {
         response: {
           200: t.Object({ items: t.Array(RecordJson), nextCursor: t.Optional(t.String()) }),
           400: Err,
+          ...readErrors,
         },
         detail: { summary: "Search records, newest first, with cursor pagination", tags },
       },
@@ -283,6 +323,7 @@ export function recordsApi(ctx: RecordsContext) {
             ),
           }),
           400: Err,
+          ...readErrors,
         },
         detail: { summary: "Record counts by level band per time bucket", tags },
       },
@@ -296,7 +337,7 @@ export function recordsApi(ctx: RecordsContext) {
           prefix: t.Optional(t.String()),
           limit: t.Optional(paramInteger({ minimum: 1, maximum: 1000 })),
         }),
-        response: { 200: t.Array(t.Object({ name: t.String(), count: Type.Integer() })) },
+        response: { 200: t.Array(t.Object({ name: t.String(), count: Type.Integer() })), ...readErrors },
         detail: { summary: "Distinct logger names with record counts (autocomplete)", tags },
       },
     )
@@ -310,7 +351,7 @@ export function recordsApi(ctx: RecordsContext) {
       {
         beforeHandle: read,
         params: t.Object({ id: paramInteger({ minimum: 1 }) }),
-        response: { 200: RecordJson, 404: Err },
+        response: { 200: RecordJson, 404: Err, ...readErrors },
         detail: { summary: "One record", tags },
       },
     )
@@ -342,6 +383,7 @@ export function recordsApi(ctx: RecordsContext) {
         response: {
           200: t.Object({ record: RecordJson, before: t.Array(RecordJson), after: t.Array(RecordJson) }),
           404: Err,
+          ...readErrors,
         },
         detail: { summary: "The records just before and after one record (both lists newest first)", tags },
       },
