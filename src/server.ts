@@ -12,6 +12,9 @@ import { createLogging, type LevelName } from "./log"
 import { initSentry } from "./sentry"
 import { RELEASE_ID, VERSION } from "./version"
 
+/** After the drain, how long requests being answered get before the remaining connections are closed. */
+const STOP_GRACE_MS = 3000
+
 export async function serve(): Promise<void> {
   const started = performance.now()
   // a signal during start-up is honoured once the server is up (so the shutdown below is the only path)
@@ -77,8 +80,11 @@ export async function serve(): Promise<void> {
       })
     // stop accepting; requests already being handled still run to their answer
     const closed = server.stop(false)
-    // idle keep-alive connections would hold stop() open until they time out: bound the wait
-    await Promise.race([closed, Bun.sleep(10_000)])
+    // What is still open after a moment is an idle keep-alive connection or a long-lived stream (the live
+    // pages' SSE), which would hold stop() open until its cap: close those. A write cut off here was not
+    // acknowledged; the writer still commits what it holds (host.stop below).
+    const finished = await Promise.race([closed.then(() => true), Bun.sleep(STOP_GRACE_MS).then(() => false)])
+    if (!finished) await Promise.race([server.stop(true), Bun.sleep(2000)])
     await host.stop()
     await flushSentry?.()
     log.info("stopped", { writer: host.writer.stats() })

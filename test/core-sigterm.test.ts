@@ -21,7 +21,11 @@ export default definePlugin({
   routes: (ctx) => new Elysia().post("/api/v1/burst", async ({ body }) => {
     const [id] = await ctx.writer.insert({ table: "burst_items", columns: ["v"], rows: [[body.v]], returning: "id" })
     return { id: Number(id) }
-  }, { body: t.Object({ v: t.String() }), detail: { summary: "insert", tags: ["burst"] } }),
+  }, { body: t.Object({ v: t.String() }), detail: { summary: "insert", tags: ["burst"] } })
+    // a stream that never ends by itself, like the live pages' SSE
+    .get("/api/v1/burst/stream", () => new Response(new ReadableStream({
+      start(c) { c.enqueue(new TextEncoder().encode(": open\\n\\n")) },
+    }), { headers: { "content-type": "text/event-stream" } }), { detail: { summary: "stream", tags: ["burst"] } }),
 })
 `
 
@@ -146,4 +150,19 @@ test("SIGTERM with a drain period: /readyz 503 at once while /livez and writes s
   const log = server.lines.map((l) => JSON.parse(l) as { msg: string; drain_ms?: number; signal?: string })
   expect(log.find((l) => l.msg === "shutting down")).toMatchObject({ signal: "SIGTERM", drain_ms: 4000 })
   expect(log.some((l) => l.msg === "stopped")).toBe(true)
+}, 60_000)
+
+test("an open event stream does not hold the exit up: SIGTERM closes it after a short grace", async () => {
+  const s = await burstEnv()
+  const server = await spawnServer({ ...s.env, LOGBOOK_SHUTDOWN_DRAIN_SECONDS: "0" })
+  const stream = await fetch(`${server.url}/api/v1/burst/stream`)
+  const reader = (stream.body as ReadableStream<Uint8Array>).getReader()
+  expect(new TextDecoder().decode((await reader.read()).value)).toContain(": open")
+  const signalled = Date.now()
+  const code = await server.stop("SIGTERM")
+  const took = Date.now() - signalled
+  await reader.cancel().catch(() => {})
+  expect(code).toBe(0)
+  // the stop() cap was 10 s, which an open stream always reached; now the grace (3 s) and the close
+  expect(took).toBeLessThan(8000)
 }, 60_000)
