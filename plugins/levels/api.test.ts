@@ -31,7 +31,7 @@ describe("native levels API: admin routes", () => {
       ["PATCH", "/api/v1/levels/triggers/1"],
     ]
     for (const [method, path] of routes)
-      for (const body of ["{}", '{"level":5}', "[]", '{"levels":"x","active":"maybe"}']) {
+      for (const body of ["{bad", "{}", '{"level":5}', "[]", '{"levels":"x","active":"maybe"}']) {
         expect([method, path, body, (await call(method, path, body, json)).status]).toEqual([
           method,
           path,
@@ -44,5 +44,96 @@ describe("native levels API: admin routes", () => {
     // the admin still gets the 422 naming the field
     const r = await call("POST", "/api/v1/levels/overrides", "{}", { ...json, ...adminHeaders })
     expect(r.status).toBe(422)
+  })
+})
+
+describe("native levels API: JSON bodies only", () => {
+  test("a form or text body is a 415 naming application/json (after the role check); JSON without a type is JSON; OpenAPI lists JSON alone", async () => {
+    const form = { "content-type": "application/x-www-form-urlencoded" }
+    const refused = async (r: Response, type: string) => {
+      expect(r.status).toBe(415)
+      expect(((await r.json()) as { error: { message: string } }).error.message).toBe(
+        `a body of type ${type} is not accepted here; send application/json`,
+      )
+    }
+    const overrideForm = "logger=form.one&level=DEBUG&permanent=true"
+    await refused(
+      await call("POST", "/api/v1/levels/overrides", overrideForm, { ...form, ...adminHeaders }),
+      "application/x-www-form-urlencoded",
+    )
+    await refused(
+      await call("PUT", "/api/v1/levels/profiles/p1", "levels=x", { ...form, ...adminHeaders }),
+      "application/x-www-form-urlencoded",
+    )
+    const multipart = new FormData()
+    multipart.set("logger", "form.one")
+    multipart.set("level", "DEBUG")
+    await refused(
+      await call("POST", "/api/v1/levels/overrides", multipart, adminHeaders),
+      "multipart/form-data",
+    )
+    await refused(
+      await call("POST", "/api/v1/levels/triggers", '{"profile":"p1"}', {
+        "content-type": "text/plain",
+        ...adminHeaders,
+      }),
+      "text/plain",
+    )
+    await refused(
+      await call("PATCH", "/api/v1/levels/triggers/1", "active=true", { ...form, ...adminHeaders }),
+      "application/x-www-form-urlencoded",
+    )
+    // the role still comes first
+    expect((await call("POST", "/api/v1/levels/overrides", overrideForm, form)).status).toBe(401)
+    expect(
+      (await call("POST", "/api/v1/levels/overrides", overrideForm, { ...form, ...readHeaders })).status,
+    ).toBe(403)
+    const live = async () =>
+      (
+        (await (await call("GET", "/api/v1/levels/overrides", undefined, adminHeaders)).json()) as {
+          overrides: Array<{ logger: string; expires_at: number | null }>
+        }
+      ).overrides
+    expect((await live()).filter((o) => o.logger === "form.one")).toEqual([])
+    // JSON with a charset, or sent without a type (bytes), is read as JSON
+    const json = JSON.stringify({ logger: "json.one", level: "DEBUG", permanent: true })
+    expect(
+      (
+        await call("POST", "/api/v1/levels/overrides", json, {
+          "content-type": "application/json; charset=utf-8",
+          ...adminHeaders,
+        })
+      ).status,
+    ).toBe(201)
+    const bytes = new TextEncoder().encode(
+      JSON.stringify({ logger: "json.two", level: "INFO", permanent: true }),
+    )
+    expect((await call("POST", "/api/v1/levels/overrides", bytes, adminHeaders)).status).toBe(201)
+    expect(
+      (await live()).filter((o) => o.logger.startsWith("json.")).map((o) => [o.logger, o.expires_at]),
+    ).toEqual([
+      ["json.two", null],
+      ["json.one", null],
+    ])
+    // no body at all: still the 422
+    expect((await call("POST", "/api/v1/levels/overrides", undefined, adminHeaders)).status).toBe(422)
+    const doc = (await (await call("GET", "/openapi/json")).json()) as {
+      paths: Record<
+        string,
+        Record<string, { requestBody: { content: Record<string, unknown> }; responses: object }>
+      >
+    }
+    for (const [path, method] of [
+      ["/api/v1/levels/overrides", "post"],
+      ["/api/v1/levels/profiles/{name}", "put"],
+      ["/api/v1/levels/triggers", "post"],
+      ["/api/v1/levels/triggers/{id}", "patch"],
+    ] as const) {
+      expect([path, Object.keys(doc.paths[path][method].requestBody.content)]).toEqual([
+        path,
+        ["application/json"],
+      ])
+      expect(Object.keys(doc.paths[path][method].responses)).toContain("415")
+    }
   })
 })

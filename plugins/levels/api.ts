@@ -4,7 +4,8 @@
  * long-poll). Reads need the read role, changes the admin role.
  */
 import { Elysia, t } from "elysia"
-import { ApiError } from "../../src/http/errors"
+import { ApiError, errorSchema } from "../../src/http/errors"
+import { jsonBodyAfter } from "../../src/http/json-body"
 import type { PluginContext } from "../../src/plugin/contract"
 import type { LevelsRuntime } from "./runtime"
 import type { Actor } from "./service"
@@ -89,6 +90,15 @@ const DesiredLevel = t.Object({
   source: t.String(),
 })
 
+/** What an admin route with a JSON body may answer besides its success. */
+const bodyErrors = {
+  400: errorSchema,
+  401: errorSchema,
+  403: errorSchema,
+  415: errorSchema,
+  422: errorSchema,
+}
+
 export async function actorOf(ctx: PluginContext, request: Request): Promise<Actor> {
   const p = await ctx.auth.principal(request)
   return { name: p.name, admin: p.roles.has("admin") }
@@ -100,6 +110,10 @@ export function api(ctx: PluginContext, rt: LevelsRuntime) {
   // who may not change levels gets 401/403 for any body, never a 422 describing it
   const admin = ctx.auth.need("admin")
   const { service } = rt
+  // admin routes with a body take JSON only (so documented), and check the caller before the body:
+  // 401/403 before 400 (unparsable), 415 (a form or text) and 422 (invalid)
+  const jsonBody = jsonBodyAfter(admin)
+
   const numId = (s: string) => {
     const n = Number(s)
     if (!Number.isSafeInteger(n) || n <= 0)
@@ -157,7 +171,7 @@ export function api(ctx: PluginContext, rt: LevelsRuntime) {
         return o
       },
       {
-        transform: admin,
+        ...jsonBody,
         body: t.Object({
           target: t.Optional(t.String({ description: '"logbook" (default) or a remote app name' })),
           logger: t.String({ description: 'dotted name; "root" for the root logger' }),
@@ -169,7 +183,7 @@ export function api(ctx: PluginContext, rt: LevelsRuntime) {
           scope: t.Optional(t.String({ description: '"all" (default) or an instance id' })),
           reason: t.Optional(t.String({ maxLength: 1000 })),
         }),
-        response: { 201: Override },
+        response: { 201: Override, ...bodyErrors },
         detail: { summary: "Set a level for a window (default 30 minutes)", tags },
       },
     )
@@ -213,12 +227,12 @@ export function api(ctx: PluginContext, rt: LevelsRuntime) {
       async ({ params, body, request }) =>
         service.saveProfile({ name: params.name, ...body }, await actorOf(ctx, request)),
       {
-        transform: admin,
+        ...jsonBody,
         body: t.Object({
           levels: t.Record(t.String(), t.Union([t.String(), t.Null()])),
           description: t.Optional(t.String({ maxLength: 1000 })),
         }),
-        response: Profile,
+        response: { 200: Profile, ...bodyErrors },
         detail: { summary: "Create or replace a profile", tags },
       },
     )
@@ -251,7 +265,7 @@ export function api(ctx: PluginContext, rt: LevelsRuntime) {
         return tr
       },
       {
-        transform: admin,
+        ...jsonBody,
         body: t.Object({
           profile: t.String(),
           target: t.Optional(t.String()),
@@ -265,7 +279,7 @@ export function api(ctx: PluginContext, rt: LevelsRuntime) {
           active: t.Optional(t.Boolean()),
           reason: t.Optional(t.String({ maxLength: 1000 })),
         }),
-        response: { 201: Trigger },
+        response: { 201: Trigger, ...bodyErrors },
         detail: { summary: "Schedule a profile: one window, or daily from–to in a time zone", tags },
       },
     )
@@ -274,9 +288,9 @@ export function api(ctx: PluginContext, rt: LevelsRuntime) {
       async ({ params, body, request }) =>
         service.setTriggerActive(numId(params.id), body.active, await actorOf(ctx, request)),
       {
-        transform: admin,
+        ...jsonBody,
         body: t.Object({ active: t.Boolean() }),
-        response: Trigger,
+        response: { 200: Trigger, ...bodyErrors },
         detail: { summary: "Activate or deactivate a trigger", tags },
       },
     )
