@@ -20,8 +20,17 @@ Usage:
 
 Configuration comes from LOGBOOK_* environment variables (see README).`
 
+/** Commands that take no arguments: an argument given anyway (`serve --port 9999`) is refused, not ignored. */
+const NO_ARGUMENTS = new Set(["serve", "migrate", "check", "settings"])
+
 async function main(argv: string[]): Promise<number> {
   const [cmd = "serve", ...rest] = argv
+  if (NO_ARGUMENTS.has(cmd) && rest.length) {
+    console.error(
+      `logbook ${cmd} takes no arguments, got ${JSON.stringify(rest.join(" "))}: settings come from LOGBOOK_* environment variables (e.g. LOGBOOK_PORT=9999)\n\n${HELP}`,
+    )
+    return 2
+  }
   switch (cmd) {
     case "--version":
     case "-v":

@@ -46,6 +46,15 @@ describe("configuration errors", () => {
       }
   })
 
+  test("an argument to a command that takes none is refused, not ignored", async () => {
+    for (const cmd of ["serve", "migrate", "check", "settings"]) {
+      const r = await runLogbook([cmd, "--port", "9999"], env)
+      expect(r.code).toBe(2)
+      expect(r.stderr).toContain(`logbook ${cmd} takes no arguments, got "--port 9999"`)
+      expect(r.stderr).toContain("LOGBOOK_PORT=9999")
+    }
+  })
+
   test("unknown command: exit 2 with usage; --version and --help: exit 0", async () => {
     const bad = await runLogbook(["frobnicate"], env)
     expect(bad.code).toBe(2)
