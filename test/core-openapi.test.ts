@@ -5,6 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
 import { Validator } from "@seriousme/openapi-schema-validator"
+import Ajv2020 from "ajv/dist/2020"
+import addFormats from "ajv-formats"
 import { loadBuiltins } from "../src/boot"
 import type { LoadFailure } from "../src/plugin/host"
 import { samplePlugin } from "./core-sample-plugin"
@@ -141,5 +143,94 @@ describe("OpenAPI with ALL built-in plugins", () => {
 
   test("no UI route leaks into the document", () => {
     expect(hiddenLeaks(doc)).toEqual([])
+  })
+})
+
+/**
+ * Every documented GET route of changes, records and health, called with seeded data: the real answer
+ * must match the schema the document gives for its status (so a schema drifting from the code fails here).
+ */
+describe("documented responses match real answers", () => {
+  let app: TestApp | undefined
+  let doc: Doc
+  beforeAll(async () => {
+    const builtins = await loadBuiltins([])
+    app = await createTestApp({ plugins: builtins.map((b) => b.plugin) })
+    doc = await documentOf(app)
+  }, 30_000)
+  afterAll(() => app?.close(), 30_000)
+
+  test("each GET route of changes, records and health answers what its schema says", async () => {
+    const a = app as TestApp
+    const change = await a.request("/api/v1/changes", {
+      method: "POST",
+      json: { category: "deploy", description: "v1.2 out", criticality: 3, service: "api" },
+    })
+    expect(change.status).toBe(201)
+    const changeId = ((await change.json()) as { ids: number[] }).ids[0]
+    const now = a.clock.now() / 1000
+    const rec = await a.request("/api/v1/records", {
+      method: "POST",
+      json: [
+        { name: "app.db", created: now - 2, levelno: 30, msg: "slow %s", args: ["query"], extra_key: 1 },
+        { name: "app.web", created: now - 1, levelno: 40, message: "boom" },
+      ],
+    })
+    expect(rec.status).toBe(201)
+    const recordId = ((await rec.json()) as { ids: number[] }).ids[0]
+    const overview = (await (await a.request("/api/v1/health")).json()) as { checks: Array<{ name: string }> }
+    const checkName = overview.checks[0]?.name
+
+    const ajv = new Ajv2020({ strict: false, allErrors: true })
+    addFormats(ajv)
+    const checked: string[] = []
+    const problems: string[] = []
+    for (const [path, item] of Object.entries(doc.paths)) {
+      if (!/^\/api\/v1\/(changes|records|health)/.test(path) || path.endsWith("/stream")) continue
+      const op = item.get
+      if (!op) continue
+      if (path.includes("{name}") && !checkName) continue
+      const url = path
+        .replace("/changes/{id}", `/changes/${changeId}`)
+        .replace("/records/{id}", `/records/${recordId}`)
+        .replace("{name}", encodeURIComponent(checkName ?? ""))
+      const res = await a.request(url)
+      const schema = op.responses?.[String(res.status)]?.content?.["application/json"]?.schema
+      if (res.status !== 200 || !schema) {
+        problems.push(`GET ${url}: ${res.status}${schema ? "" : " (no schema documented)"}`)
+        continue
+      }
+      const body = await res.json()
+      if (!ajv.validate(schema as object, body))
+        problems.push(`GET ${url}: ${ajv.errorsText(ajv.errors)} in ${JSON.stringify(body).slice(0, 300)}`)
+      checked.push(path)
+    }
+    expect(problems).toEqual([])
+    expect(checked).toEqual(
+      expect.arrayContaining([
+        "/api/v1/changes",
+        "/api/v1/changes/{id}",
+        "/api/v1/changes/counts",
+        "/api/v1/records",
+        "/api/v1/records/{id}",
+        "/api/v1/records/{id}/around",
+        "/api/v1/records/histogram",
+        "/api/v1/records/loggers",
+        "/api/v1/health",
+        "/api/v1/health/transitions",
+      ]),
+    )
+  })
+
+  test("records and changes refuse a non-integer limit or id alike (422)", async () => {
+    const a = app as TestApp
+    for (const url of [
+      "/api/v1/records?limit=1.5",
+      "/api/v1/records/1.5",
+      "/api/v1/records/histogram?bucket=0.5",
+      "/api/v1/changes?limit=1.5",
+      "/api/v1/changes/1.5",
+    ])
+      expect(`${url} ${(await a.request(url)).status}`).toBe(`${url} 422`)
   })
 })
