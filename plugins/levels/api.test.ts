@@ -137,3 +137,42 @@ describe("native levels API: JSON bodies only", () => {
     }
   })
 })
+
+describe("native levels API: desired set, If-None-Match", () => {
+  test("W/-weakened, listed and * ETags match (304), and wait= holds for them until the set changes", async () => {
+    const desired = (inm?: string, wait?: number) =>
+      call("GET", `/api/v1/levels/desired?app=inm-shop${wait ? `&wait=${wait}` : ""}`, undefined, {
+        ...readHeaders,
+        ...(inm ? { "if-none-match": inm } : {}),
+      })
+    const first = await desired()
+    expect(first.status).toBe(200)
+    const etag = first.headers.get("etag") as string
+    expect(etag).toMatch(/^"[^"]+"$/)
+    for (const inm of [etag, `W/${etag}`, `"x", ${etag}`, `W/"x",W/${etag}`, "*"])
+      expect([inm, (await desired(inm)).status]).toEqual([inm, 304])
+    for (const inm of ['"x"', `W/"x"`, `${etag.slice(0, -2)}"`])
+      expect([inm, (await desired(inm)).status]).toEqual([inm, 200])
+    // a weakened ETag is held like the exact one: no change within the wait → 304 after it
+    let t = Date.now()
+    expect((await desired(`W/${etag}`, 1)).status).toBe(304)
+    expect(Date.now() - t).toBeGreaterThanOrEqual(900)
+    // …and answered with the new set as soon as it changes
+    t = Date.now()
+    const held = desired(`"other", W/${etag}`, 10)
+    await Bun.sleep(300)
+    const set = await call(
+      "POST",
+      "/api/v1/levels/overrides",
+      JSON.stringify({ target: "inm-shop", logger: "shop.db", level: "DEBUG" }),
+      { "content-type": "application/json", ...adminHeaders },
+    )
+    expect(set.status).toBe(201)
+    const r = await held
+    expect(r.status).toBe(200)
+    expect(Date.now() - t).toBeGreaterThanOrEqual(250)
+    expect(Date.now() - t).toBeLessThan(8000)
+    expect(r.headers.get("etag")).not.toBe(etag)
+    expect(Object.keys(((await r.json()) as { levels: object }).levels)).toEqual(["shop.db"])
+  })
+})

@@ -99,6 +99,17 @@ const bodyErrors = {
   422: errorSchema,
 }
 
+/**
+ * If-None-Match against the current ETag with RFC 9110's weak comparison (§13.1.2): `*`, or any tag of the
+ * list whose opaque part equals ours, W/ or not (a proxy that compresses the answer weakens the ETag).
+ */
+export function noneMatchHits(header: string | null, etag: string): boolean {
+  if (header === null) return false
+  if (header.trim() === "*") return true
+  const opaque = etag.replace(/^W\//, "")
+  return (header.match(/(W\/)?"[^"]*"/g) ?? []).some((tag) => tag.replace(/^W\//, "") === opaque)
+}
+
 export async function actorOf(ctx: PluginContext, request: Request): Promise<Actor> {
   const p = await ctx.auth.principal(request)
   return { name: p.name, admin: p.roles.has("admin") }
@@ -348,12 +359,13 @@ export function api(ctx: PluginContext, rt: LevelsRuntime) {
         let cur = etagOf()
         const given = request.headers.get("if-none-match")
         const wait = Math.min(query.wait ?? 0, rt.settings.maxWaitSeconds)
-        if (given === cur.etag && wait > 0) {
+        if (noneMatchHits(given, cur.etag) && wait > 0) {
+          const held = cur.etag
           // long-poll: hold until the desired set changes (any recomputation may change it) or the wait ends
           await new Promise<void>((resolve) => {
             const timeout = setTimeout(done, wait * 1000)
             const unsubscribe = rt.applier.onRecompute(() => {
-              if (etagOf().etag !== given) done()
+              if (etagOf().etag !== held) done()
             })
             request.signal?.addEventListener("abort", done)
             function done() {
@@ -365,7 +377,7 @@ export function api(ctx: PluginContext, rt: LevelsRuntime) {
           cur = etagOf()
         }
         const headers = { etag: cur.etag, "cache-control": "no-cache" }
-        if (given === cur.etag) return new Response(null, { status: 304, headers })
+        if (noneMatchHits(given, cur.etag)) return new Response(null, { status: 304, headers })
         return new Response(JSON.stringify(cur.d), {
           headers: { ...headers, "content-type": "application/json; charset=utf-8" },
         })
@@ -392,7 +404,7 @@ export function api(ctx: PluginContext, rt: LevelsRuntime) {
         detail: {
           summary: "Levels a remote service should apply now (ETag; long-poll with If-None-Match and wait)",
           description:
-            "Answers 304 (no body) when If-None-Match equals the current ETag; with `wait` the request is held until the set changes or the wait ends (capped by LOGBOOK_LEVELS_MAX_WAIT_SECONDS).",
+            "Answers 304 (no body) when If-None-Match names the current ETag (weak comparison: W/ and lists match, so does *); with `wait` the request is held until the set changes or the wait ends (capped by LOGBOOK_LEVELS_MAX_WAIT_SECONDS).",
           tags,
         },
       },
