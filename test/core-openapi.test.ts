@@ -180,6 +180,16 @@ describe("documented responses match real answers", () => {
     const recordId = ((await rec.json()) as { ids: number[] }).ids[0]
     const overview = (await (await a.request("/api/v1/health")).json()) as { checks: Array<{ name: string }> }
     const checkName = overview.checks[0]?.name
+    // the first results are stored as transitions from null (written behind the answer): wait for them
+    for (let i = 0; i < 50; i++) {
+      const t = (await (await a.request("/api/v1/health/transitions")).json()) as { transitions: unknown[] }
+      if (t.transitions.length) break
+      await Bun.sleep(50)
+    }
+    const stored = (await (await a.request("/api/v1/health/transitions")).json()) as {
+      transitions: Array<{ from: unknown }>
+    }
+    expect(stored.transitions.some((t) => t.from === null)).toBe(true)
 
     const ajv = new Ajv2020({ strict: false, allErrors: true })
     addFormats(ajv)
