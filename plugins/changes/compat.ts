@@ -27,6 +27,12 @@ const message = (status: number, m: string | Record<string, string>, headers?: R
 export const bodyTooLarge = (limitBytes: number) =>
   message(413, `The body is larger than ${limitBytes} bytes.`)
 
+/** A full write queue, in the changelog error shape (the core answers it, with Retry-After). */
+export const overloaded = (retryAfterSeconds: number) =>
+  message(503, `The write queue is full; retry in ${retryAfterSeconds} s.`, {
+    "retry-after": String(retryAfterSeconds),
+  })
+
 /** Refuses callers without `role` in the changelog error shape (null = allowed). */
 async function refuse(ctx: PluginContext, request: Request, role: Role): Promise<Response | null> {
   // when anonymous callers have the role, credentials are not needed and any Authorization is ignored

@@ -6,7 +6,7 @@ import { Elysia } from "elysia"
 import { setting } from "../../src/config"
 import { definePlugin, type PluginContext } from "../../src/plugin/contract"
 import { apiRoutes } from "./api"
-import { bodyTooLarge, compatRoutes, eventPoster } from "./compat"
+import { bodyTooLarge, compatRoutes, eventPoster, overloaded } from "./compat"
 import { toNewChange } from "./input"
 import { viewUrlFromLegacy } from "./legacy"
 import { migrations } from "./schema"
@@ -70,6 +70,8 @@ export default definePlugin({
   bodyTooLarge: Object.fromEntries(
     ["/api/events", "/api/events/", "/annotations", "/query"].map((path) => [path, bodyTooLarge]),
   ),
+  // and a full write queue (503) on the paths that write
+  overloaded: { "/api/events": overloaded, "/api/events/": overloaded },
   stop: (ctx) => partsOf(ctx).store.close(),
   routes(ctx) {
     const store = storeOf(ctx)

@@ -175,6 +175,13 @@ export const bodyTooLarge = (limitBytes: number) =>
     },
   )
 
+/** A full write queue, in Chronologer's error shape (the core answers it, with Retry-After). */
+export const overloaded = (retryAfterSeconds: number) =>
+  new Response(pyJsonBytes(errorBody("ServiceUnavailable", "the write queue is full; retry shortly")), {
+    status: 503,
+    headers: { "content-type": "application/json", "retry-after": String(retryAfterSeconds) },
+  })
+
 /** HEAD answers carry errors in headers (no body). */
 function headError(status: number, type: string, message: string) {
   return new Response(null, {

@@ -2,7 +2,7 @@
 import { Elysia } from "elysia"
 import { definePlugin } from "../../src/plugin/contract"
 import { recordsApi } from "./api"
-import { bodyTooLarge, compatRoutes, recordPoster } from "./compat"
+import { bodyTooLarge, compatRoutes, overloaded, recordPoster } from "./compat"
 import { recordsChecks, retentionJob } from "./retention"
 import { migrations } from "./schema"
 import { recordsSettings } from "./settings"
@@ -21,6 +21,8 @@ export default definePlugin({
   fastRoutes: (ctx) => ({ "POST /api/v1/record": recordPoster(ctx) }),
   // the Chronologer surface keeps its error shape for bodies over the limit (the native API has the core's)
   bodyTooLarge: { "/api/v1/record": bodyTooLarge },
+  // and for a full write queue (503)
+  overloaded: { "/api/v1/record": overloaded },
   routes: (ctx) => new Elysia().use(compatRoutes(ctx)).use(recordsApi(ctx)).use(recordsUi(ctx)),
   jobs: (ctx) => [retentionJob(ctx)],
   checks: (ctx) => recordsChecks(ctx),

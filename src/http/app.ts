@@ -225,10 +225,20 @@ export function createApp(host: Host): App {
       return all.filter((s): s is TSchema => typeof s === "object" && s !== null)
     }
 
-  const overloaded = (error: WriterFullError) =>
-    errorResponse(503, "overloaded", error.message, undefined, {
-      "retry-after": String(error.retryAfterSeconds),
-    })
+  // compatibility paths answer a full write queue in their own error shape (plugins' `overloaded`)
+  const overloadedByPath = new Map<string, (retryAfterSeconds: number) => Response>()
+  for (const m of host.mounted)
+    for (const [path, answer] of Object.entries(m.plugin.overloaded ?? {})) {
+      if (overloadedByPath.has(path)) throw new Error(`overloaded ${path} of ${m.plugin.id} is already taken`)
+      overloadedByPath.set(path, answer)
+    }
+  const overloaded = (error: WriterFullError, path: string) => {
+    const retryAfter = String(error.retryAfterSeconds)
+    const own = overloadedByPath.get(path)?.(error.retryAfterSeconds)
+    if (!own) return errorResponse(503, "overloaded", error.message, undefined, { "retry-after": retryAfter })
+    if (!own.headers.has("retry-after")) own.headers.set("retry-after", retryAfter)
+    return own
+  }
 
   /** A server bug: logged, reported (`http.error`, Sentry), answered with the request id to quote. */
   async function internalError(error: unknown, request: Request, path: string, requestId: string) {
@@ -305,7 +315,7 @@ export function createApp(host: Host): App {
         return errorResponse(422, "validation_failed", described.message, described.problems)
       }
       if (code === "PARSE") return errorResponse(400, "bad_request", "the request body could not be parsed")
-      if (error instanceof WriterFullError) return overloaded(error)
+      if (error instanceof WriterFullError) return overloaded(error, path)
       const status =
         code !== "VALIDATION" && typeof set.status === "number" && set.status >= 400 ? set.status : 500
       if (status < 500) return errorResponse(status, "error", (error as Error)?.message ?? "error")
@@ -504,7 +514,7 @@ export function createApp(host: Host): App {
       // as the router answers it: a full write queue is back-pressure (503), anything else a bug
       response =
         error instanceof WriterFullError
-          ? overloaded(error)
+          ? overloaded(error, path)
           : error instanceof ApiError
             ? errorResponse(error.status, error.code, error.message, error.details, error.headers)
             : await internalError(error, request, path, requestId)

@@ -336,6 +336,13 @@ export interface LogbookPlugin<S extends SettingsSpec = SettingsSpec> {
    * other path; either way with the request id, and measured under the route.
    */
   bodyTooLarge?: Record<string, (limitBytes: number) => Response>
+  /**
+   * The 503 for a full write queue (WriterFullError) on this plugin's compatibility paths (exact path, any
+   * method), in that surface's own error shape, given the seconds to wait. The core answers it whether the
+   * error comes through the router or a fast route, and sets Retry-After when the answer has none; every
+   * other path gets the core's JSON 503 (`overloaded`).
+   */
+  overloaded?: Record<string, (retryAfterSeconds: number) => Response>
   checks?(ctx: PluginContext<S>): HealthCheck[]
   jobs?(ctx: PluginContext<S>): Job[]
   /** After every plugin's setup and routes, before the server listens. */
