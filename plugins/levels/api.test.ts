@@ -176,3 +176,39 @@ describe("native levels API: desired set, If-None-Match", () => {
     expect(Object.keys(((await r.json()) as { levels: object }).levels)).toEqual(["shop.db"])
   })
 })
+
+describe("native levels API: OpenAPI", () => {
+  test("integers are integers in bodies and responses (a string branch only for query parameters); every operation documents its errors", async () => {
+    const doc = (await (await call("GET", "/openapi/json")).json()) as {
+      paths: Record<
+        string,
+        Record<string, { parameters?: unknown; requestBody?: unknown; responses: Record<string, unknown> }>
+      >
+    }
+    const stringIntegers = (v: unknown): number =>
+      Array.isArray(v)
+        ? v.reduce((n: number, x) => n + stringIntegers(x), 0)
+        : v && typeof v === "object"
+          ? ((v as { type?: string; format?: string }).type === "string" &&
+            (v as { format?: string }).format === "integer"
+              ? 1
+              : 0) + Object.values(v).reduce((n: number, x) => n + stringIntegers(x), 0)
+          : 0
+    const ops = Object.entries(doc.paths)
+      .filter(([path]) => path.startsWith("/api/v1/levels/"))
+      .flatMap(([path, methods]) => Object.entries(methods).map(([m, op]) => [`${m} ${path}`, op] as const))
+    expect(ops.length).toBe(16)
+    const errors = Object.fromEntries(
+      ops.map(([name, op]) => [name, Object.keys(op.responses).filter((s) => s >= "400")]),
+    )
+    for (const [name, op] of ops) {
+      expect([name, stringIntegers(op.requestBody), stringIntegers(op.responses)]).toEqual([name, 0, 0])
+      expect([name, errors[name].includes("401") && errors[name].includes("403")]).toEqual([name, true])
+    }
+    expect(errors["post /api/v1/levels/overrides"]).toEqual(["400", "401", "403", "415", "422"])
+    expect(errors["delete /api/v1/levels/overrides/{id}"]).toEqual(["401", "403", "404", "409", "422"])
+    expect(errors["get /api/v1/levels/overrides/{id}"]).toEqual(["401", "403", "404"])
+    expect(errors["patch /api/v1/levels/triggers/{id}"]).toEqual(["400", "401", "403", "404", "415", "422"])
+    expect(errors["get /api/v1/levels/desired"]).toEqual(["401", "403", "422"])
+  })
+})

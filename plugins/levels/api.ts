@@ -3,9 +3,11 @@
  * overrides, profiles, triggers, history, instances, and the desired set for remote services (ETag +
  * long-poll). Reads need the read role, changes the admin role.
  */
+import { Type } from "@sinclair/typebox"
 import { Elysia, t } from "elysia"
 import { ApiError, errorSchema } from "../../src/http/errors"
 import { jsonBodyAfter } from "../../src/http/json-body"
+import { paramInteger } from "../../src/http/params"
 import type { PluginContext } from "../../src/plugin/contract"
 import type { LevelsRuntime } from "./runtime"
 import type { Actor } from "./service"
@@ -18,28 +20,28 @@ const Instant = t.Union([t.Number(), t.String()], { description: "epoch ms or IS
 const Duration = t.Union([t.Number(), t.String()], { description: "ISO-8601 duration (PT30M) or seconds" })
 
 const Override = t.Object({
-  id: t.Number(),
+  id: Type.Integer(),
   target: t.String(),
   logger: t.String(),
   level: t.String(),
-  starts_at: t.Number(),
-  expires_at: t.Union([t.Number(), t.Null()]),
+  starts_at: Type.Integer(),
+  expires_at: t.Union([Type.Integer(), t.Null()]),
   scope: t.String(),
   actor: t.String(),
   reason: t.String(),
-  created_at: t.Number(),
-  revoked_at: t.Union([t.Number(), t.Null()]),
+  created_at: Type.Integer(),
+  revoked_at: t.Union([Type.Integer(), t.Null()]),
   revoked_by: t.Union([t.String(), t.Null()]),
   state: t.String(),
 })
 const Winner = t.Object({
   level: t.String(),
   source: t.String(),
-  id: t.Number(),
+  id: Type.Integer(),
   profile: t.Optional(t.String()),
   scope: t.String(),
-  startsAt: t.Number(),
-  until: t.Union([t.Number(), t.Null()]),
+  startsAt: Type.Integer(),
+  until: t.Union([Type.Integer(), t.Null()]),
   actor: t.Optional(t.String()),
   reason: t.Optional(t.String()),
 })
@@ -56,23 +58,23 @@ const Recurrence = t.Object({
   from: t.String({ description: "HH:MM local" }),
   to: t.String({ description: "HH:MM local; ≤ from = next day" }),
   tz: t.Optional(t.String({ description: "IANA zone, default UTC" })),
-  days: t.Optional(t.Array(t.Integer(), { description: "weekdays the window starts on, 0 = Sunday" })),
+  days: t.Optional(t.Array(Type.Integer(), { description: "weekdays the window starts on, 0 = Sunday" })),
 })
 const Trigger = t.Object({
-  id: t.Number(),
+  id: Type.Integer(),
   profile: t.String(),
   target: t.String(),
   scope: t.String(),
   starts_at: t.Union([t.Number(), t.Null()]),
-  ends_at: t.Union([t.Number(), t.Null()]),
+  ends_at: t.Union([Type.Integer(), t.Null()]),
   recurrence: t.Union([t.Unknown(), t.Null()]),
   mode: t.String(),
   active: t.Boolean(),
 })
 const Profile = t.Object({ name: t.String(), levels: t.Record(t.String(), t.String()) })
 const History = t.Object({
-  id: t.Number(),
-  at: t.Number(),
+  id: Type.Integer(),
+  at: Type.Integer(),
   action: t.String(),
   target: t.String(),
   logger: t.Union([t.String(), t.Null()]),
@@ -80,24 +82,24 @@ const History = t.Object({
   after_level: t.Union([t.String(), t.Null()]),
   actor: t.String(),
   reason: t.String(),
-  ref_id: t.Union([t.Number(), t.Null()]),
+  ref_id: t.Union([Type.Integer(), t.Null()]),
   description: t.String(),
 })
 const DesiredLevel = t.Object({
   level: t.String(),
-  levelno: t.Number(),
+  levelno: Type.Integer(),
   expires_at: t.Union([t.String(), t.Null()]),
   source: t.String(),
 })
 
 /** What an admin route with a JSON body may answer besides its success. */
-const bodyErrors = {
-  400: errorSchema,
-  401: errorSchema,
-  403: errorSchema,
-  415: errorSchema,
-  422: errorSchema,
-}
+/** What every route answers a caller without the role… */
+const denied = { 401: errorSchema, 403: errorSchema }
+/** …a route with query parameters (422 for a bad one), one naming a row by id or name (404)… */
+const queried = { ...denied, 422: errorSchema }
+const found = { ...denied, 404: errorSchema }
+/** …and an admin route with a JSON body (jsonBodyAfter: 400 unparsable, 415 not JSON; the service's 400s). */
+const bodyErrors = { 400: errorSchema, ...denied, 415: errorSchema, 422: errorSchema }
 
 /**
  * If-None-Match against the current ETag with RFC 9110's weak comparison (§13.1.2): `*`, or any tag of the
@@ -141,13 +143,13 @@ export function api(ctx: PluginContext, rt: LevelsRuntime) {
         query: t.Object({
           target: t.Optional(t.String({ description: '"logbook" (default) or an app name' })),
         }),
-        response: t.Object({ target: t.String(), loggers: t.Array(LoggerRow) }),
+        response: { 200: t.Object({ target: t.String(), loggers: t.Array(LoggerRow) }), ...queried },
         detail: { summary: "Logger tree with effective level and where it comes from", tags },
       },
     )
     .get("/api/v1/levels/targets", () => ({ targets: ["logbook", ...rt.targets()] }), {
       beforeHandle: read,
-      response: t.Object({ targets: t.Array(t.String()) }),
+      response: { 200: t.Object({ targets: t.Array(t.String()) }), ...denied },
       detail: { summary: "Logbook and every remote app named by an override or trigger", tags },
     })
     .get(
@@ -168,9 +170,9 @@ export function api(ctx: PluginContext, rt: LevelsRuntime) {
               description: "live (default): active and scheduled",
             }),
           ),
-          limit: t.Optional(t.Integer({ minimum: 1, maximum: 5000 })),
+          limit: t.Optional(paramInteger({ minimum: 1, maximum: 5000 })),
         }),
-        response: t.Object({ overrides: t.Array(Override) }),
+        response: { 200: t.Object({ overrides: t.Array(Override) }), ...queried },
         detail: { summary: "List overrides (newest first)", tags },
       },
     )
@@ -205,7 +207,11 @@ export function api(ctx: PluginContext, rt: LevelsRuntime) {
         if (!o) throw new ApiError(404, "not_found", `no override ${params.id}`)
         return o
       },
-      { beforeHandle: read, response: Override, detail: { summary: "One override", tags } },
+      {
+        beforeHandle: read,
+        response: { 200: Override, ...found },
+        detail: { summary: "One override", tags },
+      },
     )
     .delete(
       "/api/v1/levels/overrides/:id",
@@ -214,23 +220,26 @@ export function api(ctx: PluginContext, rt: LevelsRuntime) {
       {
         transform: admin,
         query: t.Object({ reason: t.Optional(t.String({ maxLength: 1000 })) }),
-        response: Override,
+        response: { 200: Override, ...found, 409: errorSchema, 422: errorSchema },
         detail: { summary: "Revoke an override (the logger reverts at once)", tags },
       },
     )
     .get("/api/v1/levels/profiles", async () => ({ profiles: await service.listProfiles() }), {
       beforeHandle: read,
-      response: t.Object({
-        profiles: t.Array(
-          t.Object({
-            name: t.String(),
-            levels: t.Record(t.String(), t.String()),
-            description: t.String(),
-            updated_by: t.String(),
-            updated_at: t.Number(),
-          }),
-        ),
-      }),
+      response: {
+        200: t.Object({
+          profiles: t.Array(
+            t.Object({
+              name: t.String(),
+              levels: t.Record(t.String(), t.String()),
+              description: t.String(),
+              updated_by: t.String(),
+              updated_at: Type.Integer(),
+            }),
+          ),
+        }),
+        ...denied,
+      },
       detail: { summary: "Profiles (named sets of logger → level)", tags },
     })
     .put(
@@ -255,17 +264,23 @@ export function api(ctx: PluginContext, rt: LevelsRuntime) {
       },
       {
         transform: admin,
-        response: t.Object({ deleted: t.String() }),
+        response: { 200: t.Object({ deleted: t.String() }), ...found },
         detail: { summary: "Delete a profile and its triggers", tags },
       },
     )
     .get("/api/v1/levels/triggers", async () => ({ triggers: await service.listTriggers() }), {
       beforeHandle: read,
-      response: t.Object({
-        triggers: t.Array(
-          t.Composite([Trigger, t.Object({ actor: t.String(), reason: t.String(), created_at: t.Number() })]),
-        ),
-      }),
+      response: {
+        200: t.Object({
+          triggers: t.Array(
+            t.Composite([
+              Trigger,
+              t.Object({ actor: t.String(), reason: t.String(), created_at: Type.Integer() }),
+            ]),
+          ),
+        }),
+        ...denied,
+      },
       detail: { summary: "Triggers (apply a profile for a window, optionally daily)", tags },
     })
     .post(
@@ -301,7 +316,7 @@ export function api(ctx: PluginContext, rt: LevelsRuntime) {
       {
         ...jsonBody,
         body: t.Object({ active: t.Boolean() }),
-        response: { 200: Trigger, ...bodyErrors },
+        response: { 200: Trigger, ...bodyErrors, 404: errorSchema },
         detail: { summary: "Activate or deactivate a trigger", tags },
       },
     )
@@ -313,7 +328,7 @@ export function api(ctx: PluginContext, rt: LevelsRuntime) {
       },
       {
         transform: admin,
-        response: t.Object({ deleted: t.Number() }),
+        response: { 200: t.Object({ deleted: Type.Integer() }), ...found },
         detail: { summary: "Delete a trigger", tags },
       },
     )
@@ -324,27 +339,30 @@ export function api(ctx: PluginContext, rt: LevelsRuntime) {
         beforeHandle: read,
         query: t.Object({
           target: t.Optional(t.String()),
-          limit: t.Optional(t.Integer({ minimum: 1, maximum: 2000 })),
+          limit: t.Optional(paramInteger({ minimum: 1, maximum: 2000 })),
         }),
-        response: t.Object({ history: t.Array(History) }),
+        response: { 200: t.Object({ history: t.Array(History) }), ...queried },
         detail: { summary: "Audit history of every level change, expiry, profile and trigger change", tags },
       },
     )
     .get("/api/v1/levels/instances", () => rt.instances(), {
       beforeHandle: read,
-      response: t.Object({
-        instances: t.Array(
-          t.Object({
-            instance_id: t.String(),
-            applied_version: t.Number(),
-            applied_at: t.Number(),
-            last_seen: t.Number(),
-          }),
-        ),
-        version: t.Number(),
-        applied: t.Number(),
-        total: t.Number(),
-      }),
+      response: {
+        200: t.Object({
+          instances: t.Array(
+            t.Object({
+              instance_id: t.String(),
+              applied_version: Type.Integer(),
+              applied_at: Type.Integer(),
+              last_seen: Type.Integer(),
+            }),
+          ),
+          version: Type.Integer(),
+          applied: Type.Integer(),
+          total: Type.Integer(),
+        }),
+        ...denied,
+      },
       detail: { summary: "Instances seen recently and the configuration version each has applied", tags },
     })
     .get(
@@ -390,16 +408,17 @@ export function api(ctx: PluginContext, rt: LevelsRuntime) {
             t.String({ description: "the service instance (for instance-scoped overrides)" }),
           ),
           wait: t.Optional(
-            t.Integer({ minimum: 0, maximum: 300, description: "long-poll seconds with If-None-Match" }),
+            paramInteger({ minimum: 0, maximum: 300, description: "long-poll seconds with If-None-Match" }),
           ),
         }),
         response: {
           200: t.Object({
             app: t.String(),
-            version: t.Number(),
+            version: Type.Integer(),
             levels: t.Record(t.String(), DesiredLevel),
             next_change_at: t.Union([t.String(), t.Null()]),
           }),
+          ...queried,
         },
         detail: {
           summary: "Levels a remote service should apply now (ETag; long-poll with If-None-Match and wait)",
