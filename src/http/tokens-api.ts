@@ -2,6 +2,7 @@
  * Token administration over HTTP (admin only), the same operations as `logbook token create|list|revoke`.
  * Revoking here also clears this instance's principal cache, so the token stops working at once.
  */
+import { Type } from "@sinclair/typebox"
 import { Elysia, t } from "elysia"
 import { createToken, listTokens, parseRoles } from "../auth/tokens"
 import type { Host } from "../plugin/host"
@@ -10,11 +11,12 @@ import { jsonBodyAfter } from "./json-body"
 
 const Role = t.Union([t.Literal("read"), t.Literal("ingest"), t.Literal("admin")])
 const TokenInfo = t.Object({
-  id: t.Integer(),
+  // TypeBox's own integer: Elysia's t.Integer renders as "string or integer" in the document
+  id: Type.Integer(),
   name: t.String(),
   roles: t.Array(Role),
-  createdAt: t.Integer({ description: "epoch ms" }),
-  revokedAt: t.Union([t.Integer(), t.Null()], { description: "epoch ms, or null while live" }),
+  createdAt: Type.Integer({ description: "epoch ms" }),
+  revokedAt: t.Union([Type.Integer(), t.Null()], { description: "epoch ms, or null while live" }),
 })
 const tags = ["tokens"]
 
@@ -61,7 +63,7 @@ export function tokenApi(host: Host) {
         }),
         response: {
           201: t.Object({
-            id: t.Integer(),
+            id: Type.Integer(),
             name: t.String(),
             roles: t.Array(Role),
             token: t.String({ description: "shown once; store it now" }),
