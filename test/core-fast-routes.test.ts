@@ -29,7 +29,12 @@ beforeAll(async () => {
         routed++
         return new Response(`routed:${(await request.text()).length}`, { status: 201 })
       }),
-    fastRoutes: () => ({
+    fastRoutes: (ctx) => ({
+      "POST /ingest-logs": async (request) => {
+        await request.text()
+        ctx.log.warning("a line written by a fast route")
+        return new Response(null, { status: 204 })
+      },
       "POST /ingest": async (request) => {
         fastPosts++
         return new Response(`fast:${(await request.text()).length}`, { status: 201 })
@@ -109,6 +114,16 @@ test("a plain POST (known length, no Origin, no session) takes the fast route; t
   expect(fastPosts).toBe(1)
 })
 
+test("a line a fast route logs carries the request's id, as the router's do", async () => {
+  const res = await app.request("/ingest-logs", {
+    method: "POST",
+    body: "x",
+    headers: { "content-length": "1", "x-request-id": "fast-log-1" },
+  })
+  expect(res.status).toBe(204)
+  expect(app.logs.find((l) => l.msg === "a line written by a fast route")?.requestId).toBe("fast-log-1")
+})
+
 test("every other POST goes through the router to the twin route: chunked, oversized, CORS, session cookie", async () => {
   const before = { fastPosts, routed }
   const chunked = new ReadableStream({
@@ -164,6 +179,7 @@ test("a fast route that throws is answered as the router would: 503 + Retry-Afte
 
 test("fast routes are listed with the plugin's routes, once each", () => {
   expect(app.host.infos.find((p) => p.id === "probe")?.routes).toEqual([
+    "POST /ingest-logs",
     "POST /ingest",
     "GET /probe-ok",
     "GET /probe-async",

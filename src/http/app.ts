@@ -503,13 +503,16 @@ export function createApp(host: Host): App {
       host.events.emit("http.request", { method, route, status, durationMs })
   }
 
-  /** A fast POST: no router, no hooks, no AsyncLocalStorage; request id, Server-Timing and the request event all the same. */
+  /**
+   * A fast POST: no router, no hooks; request id (also in every log line the route writes), Server-Timing
+   * and the request event all the same.
+   */
   async function answerFastPost(route: FastRoute, path: string, request: Request) {
     const requestId = requestIdOf(request.headers)
     const started = performance.now()
     let response: Response
     try {
-      response = await route(request)
+      response = await requestScope.run({ requestId }, () => route(request))
     } catch (error) {
       // as the router answers it: a full write queue is back-pressure (503), anything else a bug
       response =
