@@ -190,6 +190,23 @@ describe("plain (c2cwsgiutils) mode", () => {
     expect(byName.has("logbook_writer_queue_depth")).toBe(true)
   })
 
+  test("the format follows Accept's q-values and ignores case", async () => {
+    const typeFor = async (accept: string) =>
+      (await app.request("/metrics", { headers: { accept } })).headers.get("content-type") ?? ""
+    for (const accept of [
+      "application/openmetrics-text;q=0, text/plain",
+      "text/plain;q=1, application/openmetrics-text;q=0.5",
+      "*/*",
+    ])
+      expect(await typeFor(accept)).toStartWith("text/plain; version=0.0.4")
+    for (const accept of [
+      "Application/OpenMetrics-Text; version=1.0.0",
+      // what Prometheus sends
+      "application/openmetrics-text;version=1.0.0;q=0.5,application/openmetrics-text;version=0.0.1;q=0.4,text/plain;version=0.0.4;q=0.3,*/*;q=0.2",
+    ])
+      expect(await typeFor(accept)).toStartWith("application/openmetrics-text")
+  })
+
   test("OpenMetrics by Accept, ends with # EOF; the next 0.0.4 scrape is unaffected", async () => {
     const r = await app.request("/metrics", {
       headers: { accept: "application/openmetrics-text; version=1.0.0" },

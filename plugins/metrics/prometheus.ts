@@ -219,7 +219,7 @@ export function createPromSide(opts: {
       return kind === "ms" ? (ms) => record(ms / 1000) : record
     },
     expose(accept) {
-      const open = accept?.includes("application/openmetrics-text") ?? false
+      const open = prefersOpenMetrics(accept)
       // prom-client's OpenMetrics output renames counters in place (drops `_total`); scrapes are
       // serialised and the names restored so a later 0.0.4 scrape is unaffected
       const run = async () => {
@@ -284,4 +284,25 @@ function receivedFamily(name: string, type: "counter" | "gauge" | "summary", lis
     },
   }
   return family as unknown as Metric
+}
+
+/**
+ * Whether an Accept header asks for OpenMetrics rather than the 0.0.4 text format: media types compared
+ * without case, q-values weighed (q=0 refuses; the text format, or any type, with a higher q wins; a
+ * tie goes to OpenMetrics, as Prometheus itself lists it first). Prometheus sends
+ * `application/openmetrics-text;…;q=0.5,…,text/plain;version=0.0.4;q=0.3` and any type at q=0.2.
+ */
+export function prefersOpenMetrics(accept: string | null | undefined): boolean {
+  if (!accept) return false
+  let open = 0
+  let text = 0
+  for (const part of accept.split(",")) {
+    const [type, ...params] = part.split(";").map((p) => p.trim().toLowerCase())
+    const qParam = params.find((p) => p.startsWith("q="))
+    const q = qParam === undefined ? 1 : Number(qParam.slice(2))
+    if (!Number.isFinite(q)) continue
+    if (type === "application/openmetrics-text") open = Math.max(open, q)
+    else if (type === "text/plain" || type === "text/*" || type === "*/*") text = Math.max(text, q)
+  }
+  return open > 0 && open >= text
 }
