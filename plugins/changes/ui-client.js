@@ -3,17 +3,10 @@
 // the URL, so the query string always holds the whole view.
 ;(() => {
   const form = () => document.getElementById("changes-filters")
-  const pad = (n) => String(n).padStart(2, "0")
-  /** [date, time] in the viewer's time zone: ["2026-11-22", "15:28:30"]. */
-  const localParts = (ms) => {
-    const d = new Date(ms)
-    return [
-      `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`,
-      `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`,
-    ]
-  }
+  /** [date, time] in the viewer's time zone: ["2026-11-22", "15:28:30"] (the core's app.js writes them). */
+  const localParts = (ms) => window.logbook.local(new Date(ms)).split(" ")
   const localInput = (sec) => localParts(sec * 1000).join("T")
-  const zone = Intl.DateTimeFormat().resolvedOptions().timeZone
+  const zone = window.logbook.zone()
   // the timeline's tooltips (written in UTC by the server) in the time zone of the axis and the rows
   const localTips = () => {
     for (const t of document.querySelectorAll("#changes-timeline title[data-start]")) {

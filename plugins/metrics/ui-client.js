@@ -3,23 +3,21 @@
 // what a page without JavaScript shows; this rewrites them from their data-t (epoch ms) and names the
 // browser's zone instead. Runs on load and after every htmx swap of the page.
 ;(() => {
-  const pad = (n) => String(n).padStart(2, "0")
-  const day = (d) => `${pad(d.getMonth() + 1)}-${pad(d.getDate())}`
-  const local = (d) =>
-    `${d.getFullYear()}-${day(d)} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`
-  const zone = () => Intl.DateTimeFormat().resolvedOptions().timeZone || "local time"
+  // local times as the core's app.js writes them ("2026-11-22 15:28:30")
+  const local = (d) => window.logbook.local(d)
+  const day = (d) => local(d).slice(5, 10)
   const localise = () => {
     for (const svg of document.querySelectorAll("svg.metrics-chart")) {
       // HH:MM; a tick on another day than the one before it also shows its MM-DD (as chart.ts in UTC)
       let before = ""
       for (const tick of svg.querySelectorAll("text.x-tick[data-t]")) {
         const d = new Date(Number(tick.dataset.t))
-        const hm = `${pad(d.getHours())}:${pad(d.getMinutes())}`
+        const hm = local(d).slice(11, 16)
         tick.textContent = before && before !== day(d) ? `${day(d)} ${hm}` : hm
         before = day(d)
       }
       const title = svg.querySelector("text.x-zone")
-      if (title) title.textContent = `time (${zone()})`
+      if (title) title.textContent = `time (${window.logbook.zone()})`
       for (const marker of svg.querySelectorAll("g.change-marker[data-t]")) {
         const tip = marker.querySelector("title")
         const d = new Date(Number(marker.dataset.t))

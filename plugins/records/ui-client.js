@@ -11,11 +11,11 @@
   // shows. So the fields show local "YYYY-MM-DD HH:MM:SS" and a zone-less time typed there is sent as
   // ISO 8601 UTC. Anything else is sent as typed (the server names what it cannot read).
   const LOCAL_TIME = /^(\d{4}-\d\d-\d\d)[T ](\d\d:\d\d(?::\d\d(?:\.\d{1,3})?)?)$/
-  const pad = (n, w = 2) => String(n).padStart(w, "0")
+  // the core's app.js writes local times; milliseconds are added so a range survives the round trip
   const localText = (ms) => {
     const d = new Date(ms)
-    const base = `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`
-    return d.getMilliseconds() ? `${base}.${pad(d.getMilliseconds(), 3)}` : base
+    const base = window.logbook.local(d)
+    return d.getMilliseconds() ? `${base}.${String(d.getMilliseconds()).padStart(3, "0")}` : base
   }
   const isoOf = (text) => {
     const m = LOCAL_TIME.exec(text.trim())
@@ -182,9 +182,7 @@
   })
   // ---- histogram tooltips in the viewer's local time (the server writes them in UTC) ---------------
   const localTitles = () => {
-    const local = window.logbook?.local
-    if (!local) return
-    const at = (ms) => local(new Date(Number(ms)))
+    const at = (ms) => localText(Number(ms))
     for (const a of document.querySelectorAll("svg.records-histogram a.bar:not([data-local-title])")) {
       const title = a.querySelector("title")
       if (title)

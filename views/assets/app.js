@@ -29,6 +29,8 @@
   const pad = (n) => String(n).padStart(2, "0")
   const local = (d) =>
     `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`
+  /** The viewer's time zone by name (Europe/Zurich). */
+  const zone = () => Intl.DateTimeFormat().resolvedOptions().timeZone || "local time"
   const localise = (scope) => {
     for (const el of scope.querySelectorAll("time[data-local]")) {
       const d = new Date(el.getAttribute("datetime"))
@@ -42,11 +44,12 @@
           : format === "day"
             ? local(d).slice(5, 16)
             : local(d)
-      el.title = `${local(d)} (${Intl.DateTimeFormat().resolvedOptions().timeZone}) · ${d.toISOString()}`
+      el.title = `${local(d)} (${zone()}) · ${d.toISOString()}`
     }
   }
   document.addEventListener("DOMContentLoaded", () => localise(document))
   document.addEventListener("htmx:after:swap", () => localise(document))
   setInterval(() => localise(document), 30000)
-  window.logbook = { localise, local }
+  // for the plugins' page scripts (loaded after this one): one way to write a local time and its zone
+  window.logbook = { localise, local, zone }
 })()
