@@ -182,10 +182,7 @@
     const shown = new Set(
       Array.from(document.querySelectorAll("#changes-rows tr.change"), (r) => r.dataset.id),
     )
-    for (const row of Array.from(live.querySelectorAll("tr.change")).reverse()) {
-      if (shown.has(row.dataset.id)) row.remove()
-      else shown.add(row.dataset.id)
-    }
+    window.logbook.dropRepeats(Array.from(live.querySelectorAll("tr.change")).reverse(), shown)
     const n = Number(count.dataset.total) + live.querySelectorAll("tr.change").length
     count.textContent = `${n} ${n === 1 ? "change" : "changes"}`
     if (n) document.getElementById("changes-empty")?.remove()

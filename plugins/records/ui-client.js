@@ -128,13 +128,7 @@
     const body = tailBody()
     if (!body) return
     // a resumed stream (PostgreSQL) may send again rows the page has: keep the older copy, in its place
-    const seen = new Set()
-    for (let i = body.rows.length - 1; i >= 0; i--) {
-      const id = body.rows[i].dataset.id
-      if (id === undefined) continue
-      if (seen.has(id)) body.deleteRow(i)
-      else seen.add(id)
-    }
+    window.logbook.dropRepeats(Array.from(body.rows).reverse())
     // count records only (a "burst skipped" note row is not one); drop from the oldest end
     let records = body.querySelectorAll("tr.record").length
     while (records > TAIL_MAX_ROWS && body.rows.length) {

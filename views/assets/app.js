@@ -50,6 +50,18 @@
   document.addEventListener("DOMContentLoaded", () => localise(document))
   document.addEventListener("htmx:after:swap", () => localise(document))
   setInterval(() => localise(document), 30000)
-  // for the plugins' page scripts (loaded after this one): one way to write a local time and its zone
-  window.logbook = { localise, local, zone }
+  /**
+   * Live lists (SSE) may be sent a row again: of the rows given oldest first, one whose data-id came
+   * before (in `seen` or earlier in the list) is removed, so the older copy stays where it is.
+   */
+  const dropRepeats = (rowsOldestFirst, seen = new Set()) => {
+    for (const row of rowsOldestFirst) {
+      const id = row.dataset.id
+      if (id === undefined) continue
+      if (seen.has(id)) row.remove()
+      else seen.add(id)
+    }
+  }
+  // for the plugins' page scripts (loaded after this one)
+  window.logbook = { localise, local, zone, dropRepeats }
 })()
