@@ -5,7 +5,8 @@
  */
 import { Type } from "@sinclair/typebox"
 import { Elysia, t } from "elysia"
-import { ApiError, errorSchema, STRUCTURED_BODY, unprocessable } from "../../src/http/errors"
+import { ApiError, errorSchema, unprocessable } from "../../src/http/errors"
+import { jsonBodyAfter } from "../../src/http/json-body"
 import { paramInteger } from "../../src/http/params"
 import type { PluginContext } from "../../src/plugin/contract"
 import { changesFromBody, MAX_BATCH, type Problem } from "./input"
@@ -111,18 +112,15 @@ function invalidBody(problems: Problem[]): ApiError {
   )
 }
 
-/** Form bodies, which Elysia also parses into objects (STRUCTURED_BODY): POST /api/v1/changes takes JSON only. */
-const FORM_BODY = /^(application\/x-www-form-urlencoded|multipart\/form-data)/i
-const isJson = (type: string) => STRUCTURED_BODY.test(type) && !FORM_BODY.test(type)
-
 export function apiRoutes(ctx: PluginContext, store: ChangeStore) {
   const read = ctx.auth.need("read")
   const ingest = ctx.auth.need("ingest")
   // The body schema below is a union (object or array), whose own error names no field ("(root) Value
   // should be one of 'object', 'array'"). So the role and then the body are checked first, in `transform`
   // (it runs before validation), by the same function that turns the body into rows; the rows wait here for
-  // the handler. A body of another type than JSON (a form, text) is refused there too, with 415.
+  // the handler. JSON only, the role before the body: the core's jsonBodyAfter (415 for a form or text).
   const checked = new WeakMap<Request, NewChange[]>()
+  const json = jsonBodyAfter(ingest)
   const rowsOf = (body: unknown): NewChange[] => {
     const r = changesFromBody(body, "api", ctx.now())
     if ("problems" in r) throw invalidBody(r.problems)
@@ -138,26 +136,10 @@ export function apiRoutes(ctx: PluginContext, store: ChangeStore) {
         return { ids }
       },
       {
-        // JSON only, and so documented: a body of another type (or none) is read as text, which transform
-        // refuses after the role check; a JSON body, or one sent without a type, goes to the JSON parser
-        parse: [
-          ({ request, contentType }) =>
-            !request.body || (contentType && !isJson(contentType)) ? request.text() : undefined,
-          "json",
-        ],
-        async transform({ body, request }) {
-          // who may not ingest learns nothing about the body: 401/403 first, as for a valid one
-          await ingest({ request, body })
-          const type = request.headers.get("content-type")
-          if (type && !isJson(type))
-            throw new ApiError(
-              415,
-              "unsupported_media_type",
-              `a body of type ${type.split(";")[0]} is not accepted here; send application/json`,
-            )
-          // typed by the schema, which has not run yet: no body at all arrives as "" (see parse)
-          const given: unknown = body
-          checked.set(request, rowsOf(given === "" ? undefined : given))
+        parse: json.parse,
+        async transform(c) {
+          await json.transform(c)
+          checked.set(c.request, rowsOf(c.body))
         },
         body: t.Union([ChangeCreate, t.Array(ChangeCreate, { minItems: 1, maxItems: MAX_BATCH })], {
           description: `one change, or an array of 1 to ${MAX_BATCH} (all or nothing)`,
